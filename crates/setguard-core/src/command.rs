@@ -389,13 +389,26 @@ impl Command {
         }
     }
 
-    /// Whether the command can be given without saying who gives it: only the passing of time
-    /// and an anonymous concern, whose sender must never be recorded.
+    /// Whether the command must say who gives it. Set-up done by the production office (the
+    /// tables of a scenario), the start and wrap of a day, the passing of time and an anonymous
+    /// concern (whose sender must never be recorded) need no one.
     pub fn needs_actor(&self) -> bool {
         !matches!(
             self,
             Command::Advance
                 | Command::OpenProduction { .. }
+                | Command::RegisterPerson { .. }
+                | Command::AssignRole { .. }
+                | Command::GrantCredential { .. }
+                | Command::NameComplianceContact { .. }
+                | Command::AssignDuty { .. }
+                | Command::RegisterItem(_)
+                | Command::RegisterLot(_)
+                | Command::ScheduleScene(_)
+                | Command::ChangeScene { .. }
+                | Command::LineOfFirePlan { .. }
+                | Command::StartDay
+                | Command::Wrap
                 | Command::RaiseConcern {
                     anonymous: true,
                     ..

@@ -36,10 +36,10 @@ pub struct Findings(pub Vec<Violation>);
 
 impl Findings {
     pub fn check(&mut self, v: Option<Violation>) {
-        if let Some(v) = v {
-            if !self.0.iter().any(|x| x.rule == v.rule) {
-                self.0.push(v);
-            }
+        if let Some(v) = v
+            && !self.0.iter().any(|x| x.rule == v.rule)
+        {
+            self.0.push(v);
         }
     }
     pub fn all(&mut self, vs: impl IntoIterator<Item = Violation>) {

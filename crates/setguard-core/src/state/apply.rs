@@ -586,9 +586,9 @@ impl State {
 
 /// Marks the item's inspection as no longer counting, keeping the first reason it lapsed.
 fn void(item: &mut Item, why: Lapse) {
-    if let Some(insp) = item.inspection.as_mut() {
-        if insp.voided.is_none() {
-            insp.voided = Some(why);
-        }
+    if let Some(insp) = item.inspection.as_mut()
+        && insp.voided.is_none()
+    {
+        insp.voided = Some(why);
     }
 }

@@ -1,0 +1,29 @@
+//! The safe hand-over, end to end, through the core alone.
+
+mod support;
+use support::Set;
+
+#[test]
+fn a_correct_hand_over_with_dummies_is_recorded_with_no_alarm() {
+    let mut s = Set::standard();
+    s.at("09:00");
+    s.ready_colt_with_dummies();
+    assert!(
+        s.ok(
+            Some("armorer"),
+            r#"{"do":"hand-over","item":"colt","to":"actor"}"#
+        )
+        .is_empty()
+    );
+    s.at("09:10");
+    s.ok(Some("first-ad"), r#"{"do":"cut","scene":"church"}"#);
+    s.at("09:12");
+    s.ok(
+        Some("actor"),
+        r#"{"do":"hand-over","item":"colt","to":"armorer"}"#,
+    );
+    s.ok(Some("armorer"), r#"{"do":"unload","item":"colt"}"#);
+    s.ok(Some("armorer"), r#"{"do":"store","item":"colt"}"#);
+    assert!(s.at("18:00").is_empty());
+    assert!(s.ok(None, r#"{"do":"wrap"}"#).is_empty());
+}
