@@ -22,7 +22,7 @@ pub(super) fn decide(d: &mut D, cmd: &Command) -> Result<Vec<Event>, Rejection> 
                     &actor,
                     "take a firing item out of storage",
                 ));
-                d.check(people::handler_qualified_for_item(p, it, now.date()));
+                d.check(people::handler_qualified_for_item(d.s, p, it, now.date()));
                 d.check(people::enough_handlers(d.s, it));
                 d.check(incidents::live_round_stops_all(d.s, "check-out"));
             }
@@ -46,7 +46,7 @@ pub(super) fn decide(d: &mut D, cmd: &Command) -> Result<Vec<Event>, Rejection> 
         Command::Load { item, lot, rounds } => {
             let it = d.item(item)?;
             let l = d.lot(lot)?;
-            if !it.is_firing() {
+            if !it.is_firing() && l.spec.ammo != AmmoKind::Blank {
                 return Err(invalid(
                     InvalidKind::BadRequest,
                     format!("the {} can't be loaded: it does not fire", it.label()),
@@ -258,10 +258,14 @@ fn hand_over(
     d.check(custody::custody_known(d.s, it, actor, "hand over"));
     let scene = scene_for(d, item, to, scene)?;
     let to_performer = !d.s.is_handler(to);
+    if to_performer {
+        d.check(incidents::stop_work(d.s, "hand-over to a performer"));
+    }
     if to_performer && it.is_firing() {
         to_performer_checks(d, actor, it, to, scene);
     }
-    let scene = if to_performer {
+    // Only a firing item's hand-over counts as the scene's first of the day (`second-check`).
+    let scene = if to_performer && it.is_firing() {
         scene.map(|s| s.spec.id.clone())
     } else {
         None
@@ -293,7 +297,6 @@ fn to_performer_checks(
         d.s,
         "hand-over to a performer",
     ));
-    d.check(incidents::stop_work(d.s, "hand-over to a performer"));
     d.check(checks::scene_planned(d.s, it, to, scene, now));
     d.check(people::performer_trained(d.s, to, it, now.date()));
     match checks::current_inspection(d.s, it, now) {

@@ -310,8 +310,17 @@ fn approve_exception(
                 ));
             };
             let s = d.scene(scene_id)?;
+            if s.rehearsal_signed_by.values().any(|p| p == &actor) {
+                d.check(Some(Violation::new(
+                    RuleId::ReplicaRehearsal,
+                    format!(
+                        "{} has already signed this rehearsal exception: the second signature must come from another person.",
+                        d.s.name_of(&actor)
+                    ),
+                )));
+            }
             match (is_armorer, is_supervisor) {
-                (true, true) if s.rehearsal_signed_by.contains(&Role::Armorer) => {
+                (true, true) if s.rehearsal_signed_by.contains_key(&Role::Armorer) => {
                     Role::SafetySupervisor
                 }
                 (true, _) => Role::Armorer,

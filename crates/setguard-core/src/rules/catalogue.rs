@@ -78,10 +78,10 @@ const NLF: Option<PolicyName> = Some(PolicyName::NoLiveFire);
 catalogue! {
     NoLiveAmmo = "no-live-ammo", "ammunition", None,
         "Live ammunition is never registered or loaded; under the california policy the only exceptions are the three of Labor Code 9155, each approved naming the place and the medic.",
-        "register-lot", "CSATF Safety Bulletin #1; CA Labor Code 9155";
+        "register-lot, approve-exception (live-ammo)", "CSATF Safety Bulletin #1; CA Labor Code 9155";
     LotVerified = "lot-verified", "ammunition", None,
         "A dummy or blank lot can't be loaded until the armorer has verified it round by round and the count matches; lots from another production, unknown or in-house sources start unverified.",
-        "load, inspect", "NM OHSB findings; the Rust dummy box";
+        "load, inspect, verify-lot (the count)", "NM OHSB findings; the Rust dummy box";
     DummyInert = "dummy-inert", "ammunition", None,
         "A dummy is verified inert (no primer, no powder, drilled case or rattle); a round that fails raises a live-round-found incident.",
         "alarm at verify-lot", "practice; Rust";
@@ -93,7 +93,7 @@ catalogue! {
         "load", "CSATF Safety Bulletin #1; practice";
     AmmoReconciled = "ammo-reconciled", "ammunition", None,
         "At wrap, rounds issued = fired + returned for every lot; a difference is an incident.",
-        "alarm at wrap", "CSATF Safety Bulletin #1; NSW armourer's register";
+        "alarm at wrap; load (more than the box holds)", "CSATF Safety Bulletin #1; NSW armourer's register";
 
     HandlerQualified = "handler-qualified", "people", None,
         "Armorer, assistant armorer and property master hold a current handler credential covering the weapon class (California: Entertainment Firearms Permit and CSATF S).",
@@ -122,7 +122,7 @@ catalogue! {
 
     CustodyKnown = "custody-known", "custody", None,
         "Every item is at every moment in storage, held by one named person, or set down by one; only its holder passes it on.",
-        "hand-over, set-down, load, unload, store, inspect", "NSW armourer's register; CSATF Safety Bulletin #1";
+        "hand-over, set-down, load, unload, store, inspect, check-out, pick-up", "NSW armourer's register; CSATF Safety Bulletin #1";
     HandlerHandsOver = "handler-hands-over", "custody", None,
         "Only a handler hands a firing item to a performer, picks one up, takes it out of or into storage, loads, unloads or inspects it, or verifies a lot.",
         "hand-over, pick-up, check-out, store, load, unload, inspect, verify-lot", "CA Labor Code 9153(a)(2)";

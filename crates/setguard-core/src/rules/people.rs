@@ -49,13 +49,31 @@ pub fn handler_qualified_for_role(
 }
 
 /// `handler-qualified` at `check-out`: the handler's credential covers this item's class today.
-pub fn handler_qualified_for_item(p: &Person, item: &Item, day: NaiveDate) -> Option<Violation> {
+pub fn handler_qualified_for_item(
+    state: &State,
+    p: &Person,
+    item: &Item,
+    day: NaiveDate,
+) -> Option<Violation> {
     if !item.is_firing() || !p.is_handler() {
         return None;
     }
-    if p.credential(CredentialKind::Handler, Some(item.spec.class), day)
-        .is_some()
-    {
+    let covered = p
+        .credential(CredentialKind::Handler, Some(item.spec.class), day)
+        .is_some();
+    let csatf_s = p.credential(CredentialKind::CsatfS, None, day).is_some();
+    if covered && state.policy.california_rules && !csatf_s {
+        return Some(Violation::new(
+            RuleId::HandlerQualified,
+            format!(
+                "{} has no current CSATF S safety pass{}: under California rules they can't take the {} out of storage.",
+                p.name,
+                expired_note(p, CredentialKind::CsatfS),
+                item.label()
+            ),
+        ));
+    }
+    if covered {
         return None;
     }
     Some(Violation::new(

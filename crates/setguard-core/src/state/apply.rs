@@ -117,7 +117,7 @@ impl State {
                         spec: spec.clone(),
                         version: 0,
                         line_of_fire: None,
-                        rehearsal_signed_by: BTreeSet::new(),
+                        rehearsal_signed_by: BTreeMap::new(),
                     },
                 );
             }
@@ -185,7 +185,9 @@ impl State {
             } => match kind {
                 ExceptionKind::ReplicaRehearsal => {
                     if let Some(s) = scene.as_ref().and_then(|s| self.scenes.get_mut(s)) {
-                        s.rehearsal_signed_by.insert(*signed_as);
+                        if let Some(by) = by.clone() {
+                            s.rehearsal_signed_by.insert(*signed_as, by);
+                        }
                     }
                 }
                 ExceptionKind::LiveAmmo => {
@@ -227,6 +229,10 @@ impl State {
                     if c.version != version {
                         *c = Coverage::default();
                     }
+                    if !c.held {
+                        // A briefing counts only after the meeting it catches someone up on.
+                        c.briefed.clear();
+                    }
                     c.held = true;
                     c.version = version;
                     c.present.extend(attendees.iter().cloned());
@@ -248,11 +254,8 @@ impl State {
             }
             EventBody::SceneCut { scene } => {
                 self.called.remove(scene);
-                let items: Vec<ItemId> = self
-                    .scenes
-                    .get(scene)
-                    .map(|s| s.spec.items.clone())
-                    .unwrap_or_default();
+                // "Every item a performer holds", not only the scene's (PROTOCOLS.md).
+                let items: Vec<ItemId> = self.items.keys().cloned().collect();
                 for item in items {
                     self.start_return_clock(&item, at);
                 }

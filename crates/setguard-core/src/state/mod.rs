@@ -228,7 +228,7 @@ pub struct Scene {
     pub version: u32,
     pub line_of_fire: Option<LineOfFire>,
     /// Signatures on a `replica-rehearsal` exception, by role.
-    pub rehearsal_signed_by: BTreeSet<Role>,
+    pub rehearsal_signed_by: BTreeMap<Role, PersonId>,
 }
 
 impl Scene {
@@ -239,8 +239,13 @@ impl Scene {
             .any(|i| items.get(i).is_some_and(Item::is_firing))
     }
     pub fn rehearsal_exception(&self) -> bool {
-        self.rehearsal_signed_by.contains(&Role::Armorer)
-            && self.rehearsal_signed_by.contains(&Role::SafetySupervisor)
+        match (
+            self.rehearsal_signed_by.get(&Role::Armorer),
+            self.rehearsal_signed_by.get(&Role::SafetySupervisor),
+        ) {
+            (Some(a), Some(s)) => a != s,
+            _ => false,
+        }
     }
 }
 

@@ -319,6 +319,24 @@ impl Set {
         );
     }
 
+    /// Like [`Set::ready_colt_with_dummies`] for another performer, who must already be on the
+    /// church scene: the meeting covers them too.
+    pub fn ready_colt_for(&mut self, performer: &str) {
+        self.ok(Some("first-ad"), &format!(r#"{{"do":"safety-meeting","scenes":["church"],"attendees":["actor","dp","first-ad","armorer","{performer}"]}}"#));
+        self.ok(Some("first-ad"), r#"{"do":"call-scene","scene":"church"}"#);
+        self.colt_out();
+        self.ok(
+            Some("armorer"),
+            r#"{"do":"load","item":"colt","lot":"dummies","rounds":6}"#,
+        );
+        self.inspect_dummies_for(performer);
+        self.ok(Some("first-ad"), r#"{"do":"second-check","item":"colt"}"#);
+        self.ok(
+            Some("armorer"),
+            r#"{"do":"announce","item":"colt","status":"cold"}"#,
+        );
+    }
+
     /// The colt handed to the actor, everything in order, loaded with dummies.
     pub fn colt_with_actor(&mut self) {
         self.ready_colt_with_dummies();
