@@ -259,7 +259,9 @@ fn hand_over(
     let scene = scene_for(d, item, to, scene)?;
     let to_performer = !d.s.is_handler(to);
     if to_performer {
+        // Any item, replicas included: a stop is a stop, and quarantine holds what it holds.
         d.check(incidents::stop_work(d.s, "hand-over to a performer"));
+        d.check(incidents::item_quarantined(it));
     }
     if to_performer && it.is_firing() {
         to_performer_checks(d, actor, it, to, scene);
@@ -292,7 +294,6 @@ fn to_performer_checks(
         actor,
         "hand a firing item to a performer",
     ));
-    d.check(incidents::item_quarantined(it));
     d.check(incidents::live_round_stops_all(
         d.s,
         "hand-over to a performer",

@@ -177,7 +177,7 @@ pub(super) fn decide(d: &mut D, cmd: &Command) -> Result<Vec<Event>, Rejection> 
 /// Why a discharge is unexpected, if it is: not intended, outside a called scene that uses the
 /// item, during a break, or from an item inspected as empty or dummies or not loaded with blanks
 /// (rule `incident-quarantines`, "unexpected by definition").
-fn unexpected(d: &D, it: &Item, intended: bool) -> Option<String> {
+fn unexpected(d: &D, it: &Item, intended: bool, rounds: Rounds) -> Option<String> {
     let mut why = Vec::new();
     if !intended {
         why.push("it was not intended".to_owned());
@@ -216,6 +216,11 @@ fn unexpected(d: &D, it: &Item, intended: bool) -> Option<String> {
     });
     if !blanks_loaded {
         why.push("the record shows no blanks in it".to_owned());
+    } else if rounds.0 > it.loaded_rounds() {
+        why.push(format!(
+            "{rounds} round(s) fired but the record shows only {} loaded",
+            it.loaded_rounds()
+        ));
     }
     if why.is_empty() {
         None
@@ -258,7 +263,7 @@ fn discharge(
         rounds,
         fired,
     })];
-    if let Some(why) = unexpected(d, it, intended) {
+    if let Some(why) = unexpected(d, it, intended, rounds) {
         let incident = d.next_incident(0);
         let lots: Vec<LotId> = it.loaded.iter().map(|(l, _)| l.clone()).collect();
         let message = format!(

@@ -5,10 +5,17 @@ use crate::model::*;
 use crate::state::{Item, Person, State};
 use chrono::NaiveDate;
 
-fn expired_note(p: &Person, kind: CredentialKind) -> String {
+/// What the person's latest credential of this kind says, to explain why it does not count.
+fn expired_note(p: &Person, kind: CredentialKind, day: NaiveDate) -> String {
     match p.any_credential(kind) {
-        Some(c) => format!(" (the one on record expired {})", c.expires),
-        None => String::new(),
+        Some(c) if c.expires < day => {
+            format!(" (the one on record expired {})", c.expires)
+        }
+        Some(c) if !c.classes.is_empty() => {
+            let classes: Vec<&str> = c.classes.iter().map(|k| k.as_str()).collect();
+            format!(" (the one on record covers {} only)", classes.join(", "))
+        }
+        _ => String::new(),
     }
 }
 
@@ -28,7 +35,7 @@ pub fn handler_qualified_for_role(
     if p.credential(CredentialKind::Handler, None, day).is_none() {
         missing.push(format!(
             "a current handler credential{}",
-            expired_note(p, CredentialKind::Handler)
+            expired_note(p, CredentialKind::Handler, day)
         ));
     }
     if state.policy.california_rules && p.credential(CredentialKind::CsatfS, None, day).is_none() {
@@ -68,7 +75,7 @@ pub fn handler_qualified_for_item(
             format!(
                 "{} has no current CSATF S safety pass{}: under California rules they can't take the {} out of storage.",
                 p.name,
-                expired_note(p, CredentialKind::CsatfS),
+                expired_note(p, CredentialKind::CsatfS, day),
                 item.label()
             ),
         ));
@@ -82,7 +89,7 @@ pub fn handler_qualified_for_item(
             "{} has no current handler credential for a {}{}: they can't take the {} out of storage.",
             p.name,
             item.spec.class,
-            expired_note(p, CredentialKind::Handler),
+            expired_note(p, CredentialKind::Handler, day),
             item.label()
         ),
     ))
@@ -115,7 +122,7 @@ pub fn near_fire_trained(state: &State, roster: &[PersonId], day: NaiveDate) -> 
     Some(Violation::new(
         RuleId::NearFireTrained,
         format!(
-            "Not everyone on this firearm scene is trained to work near fire: {} hold no current CSATF S2 pass.",
+            "Not everyone on this firearm scene is trained to work near fire. No current CSATF S2 pass: {}.",
             untrained.join(", ")
         ),
     ))
