@@ -344,7 +344,7 @@ impl Deadline {
 }
 
 impl State {
-    /// An empty state under the given policy.
+    /// An empty state under the standard policy, before any production is opened.
     pub fn new() -> State {
         State::default()
     }

@@ -1,0 +1,172 @@
+//! The command line: `setguard replay` and `setguard rules`. Parsing is clap's; each command's
+//! work is a function returning its exit code, so `main` stays one line.
+
+use crate::rules_cmd;
+use crate::scenario::{self, Scenario};
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Firearm safety for film and TV sets: every rule of the catalogue, checked before it is broken.
+#[derive(Debug, Parser)]
+#[command(
+    name = "setguard",
+    version,
+    propagate_version = true,
+    after_help = "Examples:
+  setguard rules                      list every safety rule, with its source
+  setguard replay scenarios/*.toml    replay scenario files (exit 0 when every expectation holds)
+
+`setguard help replay` says how scenario files are written and what the exit codes mean."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Replay scenario files through the safety rules and print their timelines.
+    #[command(
+        long_about = "Replay scenario files through the safety rules and print their timelines.
+
+Each file sets up a production ([production], [[person]], [[item]], [[lot]], [[scene]]) and lists
+timed [[step]]s. Every step goes through the same rules as the server, on a clock the steps set.
+The timeline shows each step recorded (ok), refused (every rule it breaks, with the sentence a
+person on set reads) or raising alarms, and each place where the file's `expect`, `rule` or
+`alarms` were not met. The replay is in memory; nothing is stored.
+
+Exit codes:
+  0  every step of every file met its expectation
+  1  at least one did not (each mismatch is listed with its file:line)
+  2  a file could not be read (file:line:column: what was wrong and what was expected there)",
+        after_help = "Example:
+  setguard replay scenarios/rust-2021.toml
+  setguard replay --json scenarios/*.toml > timelines.json
+
+A step:
+  [[step]]
+  at = \"2021-10-21T11:45\"
+  by = \"armorer\"
+  do = \"load\"
+  item = \"colt\"
+  lot = \"dummies-old\"
+  rounds = 6
+  expect = \"refused\"
+  rule = \"lot-verified\""
+    )]
+    Replay {
+        /// Scenario files (TOML) to replay, in order.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Print one JSON document instead of the text timeline.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every rule of the catalogue: id, sentence, where it is checked, source, policies.
+    #[command(
+        long_about = "List every rule of the catalogue: its stable id (used in scenario files, \
+reports and the API), the sentence a person on set reads, the commands it is checked at or the \
+alarm it raises, its source, and the policies it applies under.",
+        after_help = "Example:
+  setguard rules
+  setguard rules --json | jq '.[].id'"
+    )]
+    Rules {
+        /// Print a JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parses the arguments and runs the command; the exit code is the command's.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Replay { files, json } => replay(&files, json),
+        Cmd::Rules { json } => {
+            let out = if json {
+                rules_cmd::json()
+            } else {
+                rules_cmd::text()
+            };
+            print(&out).map(|()| ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("setguard: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`setguard rules | head`) is an error, not a panic.
+fn print(s: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(s.as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing the output")
+}
+
+/// Reads every file, replays the readable ones, and returns 0, 1 or 2 (see `replay --help`).
+pub fn replay(files: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    let mut unreadable = false;
+    for path in files {
+        let name = path.display().to_string();
+        let text = match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    let at = e.utf8_error().valid_up_to();
+                    let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                    let pos = scenario::Pos::of(&text, at);
+                    eprintln!(
+                        "{name}:{}:{}: not UTF-8 text; a scenario file is UTF-8 TOML",
+                        pos.line, pos.column
+                    );
+                    unreadable = true;
+                    continue;
+                }
+            },
+            Err(e) => {
+                eprintln!("{name}: can't read the file: {e}");
+                unreadable = true;
+                continue;
+            }
+        };
+        match scenario::parse_scenario(&name, &text) {
+            Ok(s) => {
+                for w in &s.warnings {
+                    eprintln!("{w}");
+                }
+                scenarios.push(s);
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                unreadable = true;
+            }
+        }
+    }
+    let timelines: Vec<_> = scenarios.iter().map(scenario::run::run).collect();
+    let out = if json {
+        scenario::render::json(&timelines)
+    } else {
+        scenario::render::text(&timelines)
+    };
+    if !timelines.is_empty() || json {
+        print(&out)?;
+    }
+    let mismatched = timelines.iter().any(|t| t.summary.mismatches > 0);
+    Ok(if unreadable {
+        ExitCode::from(2)
+    } else if mismatched {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

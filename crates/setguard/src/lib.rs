@@ -1,0 +1,8 @@
+//! The `setguard` command line: replays scenario files through the safety core and lists the
+//! rule catalogue. A library with a thin `main`, so tests and the fuzz target call the same code.
+
+pub mod cli;
+pub mod rules_cmd;
+pub mod scenario;
+
+pub use scenario::{ReadError, Scenario, parse_scenario};
