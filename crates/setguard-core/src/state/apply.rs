@@ -184,11 +184,10 @@ impl State {
                 signed_as,
             } => match kind {
                 ExceptionKind::ReplicaRehearsal => {
-                    if let Some(s) = scene.as_ref().and_then(|s| self.scenes.get_mut(s)) {
-                        if let Some(by) = by.clone() {
+                    if let Some(s) = scene.as_ref().and_then(|s| self.scenes.get_mut(s))
+                        && let Some(by) = by.clone() {
                             s.rehearsal_signed_by.insert(*signed_as, by);
                         }
-                    }
                 }
                 ExceptionKind::LiveAmmo => {
                     if let Some(l) = lot {
