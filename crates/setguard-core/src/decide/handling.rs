@@ -199,10 +199,14 @@ fn inspect(
     let lot = lot
         .cloned()
         .or_else(|| it.loaded.first().map(|(l, _)| l.clone()));
-    if state != InspectState::Empty
-        && let Some(l) = lot.as_ref().and_then(|l| d.s.lots.get(l))
-    {
-        d.check(ammunition::lot_verified(l, d.s));
+    if state != InspectState::Empty {
+        // Every lot with rounds in the item, not only the one named: a round from a lot that was
+        // condemned after loading is still in the cylinder.
+        let named = lot.as_ref().and_then(|l| d.s.lots.get(l));
+        let loaded = it.loaded.iter().filter_map(|(l, _)| d.s.lots.get(l));
+        for l in named.into_iter().chain(loaded) {
+            d.check(ammunition::lot_verified(l, d.s));
+        }
     }
     let rounds = rounds.unwrap_or(Rounds(it.loaded_rounds()));
     Ok(vec![d.ev(EventBody::Inspected {
@@ -233,7 +237,7 @@ fn scene_for<'a>(
     Ok(called.or_else(|| {
         d.s.scenes
             .values()
-            .filter(|s| s.spec.date == d.now.date())
+            .filter(|s| s.spec.date == d.s.shooting_day(d.now))
             .find(lists)
     }))
 }

@@ -8,7 +8,7 @@ use crate::model::*;
 use crate::rules::{RuleId, Violation, ammunition, checks, custody, people};
 
 pub(super) fn decide(d: &mut D, cmd: &Command) -> Result<Vec<Event>, Rejection> {
-    let day = d.now.date();
+    let day = d.s.shooting_day(d.now);
     match cmd {
         Command::OpenProduction {
             id,

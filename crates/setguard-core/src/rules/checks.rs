@@ -142,7 +142,7 @@ pub fn scene_planned(
         ));
     };
     let mut problems = Vec::new();
-    if scene.spec.date != now.date() {
+    if scene.spec.date != state.shooting_day(now) {
         problems.push(format!("is scheduled for {}, not today", scene.spec.date));
     }
     if !scene.spec.items.contains(&item.spec.id) {
@@ -169,7 +169,10 @@ pub fn second_check(
     scene: &SceneId,
     now: At,
 ) -> Option<Violation> {
-    if state.handed_over.contains(&(now.date(), scene.clone())) || insp.second_checked_by.is_some()
+    if state
+        .handed_over
+        .contains(&(state.shooting_day(now), scene.clone()))
+        || insp.second_checked_by.is_some()
     {
         return None;
     }
@@ -223,11 +226,17 @@ pub fn cold_is_verified(state: &State, item: &Item, now: At) -> Vec<Violation> {
     };
     let ok = match insp.state {
         InspectState::Empty => true,
-        InspectState::Dummies => insp
-            .lot
-            .as_ref()
-            .and_then(|l| state.lots.get(l))
-            .is_some_and(|l| l.verified && !l.condemned && l.spec.ammo == AmmoKind::Dummy),
+        // Every lot with rounds in the item must be verified dummies, not only the one named.
+        InspectState::Dummies => {
+            insp.lot
+                .iter()
+                .chain(item.loaded.iter().map(|(l, _)| l))
+                .all(|l| {
+                    state.lots.get(l).is_some_and(|l| {
+                        l.verified && !l.condemned && l.spec.ammo == AmmoKind::Dummy
+                    })
+                })
+        }
         InspectState::Blanks => false,
     };
     if ok {
@@ -286,7 +295,7 @@ pub fn meeting_first(
 ) -> Option<Violation> {
     let cov = state
         .meetings
-        .get(&(now.date(), scene.spec.id.clone()))
+        .get(&(state.shooting_day(now), scene.spec.id.clone()))
         .filter(|c| c.held && c.version == scene.version);
     let Some(cov) = cov else {
         let changed = if scene.version > 0 {

@@ -12,6 +12,7 @@ impl State {
         self.last_at = Some(ev.at);
         let at = ev.at;
         let by = ev.by.clone();
+        let day = self.shooting_day(at);
         match &ev.body {
             EventBody::ProductionOpened {
                 id,
@@ -185,9 +186,10 @@ impl State {
             } => match kind {
                 ExceptionKind::ReplicaRehearsal => {
                     if let Some(s) = scene.as_ref().and_then(|s| self.scenes.get_mut(s))
-                        && let Some(by) = by.clone() {
-                            s.rehearsal_signed_by.insert(*signed_as, by);
-                        }
+                        && let Some(by) = by.clone()
+                    {
+                        s.rehearsal_signed_by.insert(*signed_as, by);
+                    }
                 }
                 ExceptionKind::LiveAmmo => {
                     if let Some(l) = lot {
@@ -216,15 +218,18 @@ impl State {
                     });
                 }
             }
-            EventBody::DayStarted => {}
+            EventBody::DayStarted => {
+                self.day_started = Some(at);
+            }
             EventBody::DayWrapped => {
+                self.day_started = None;
                 self.called.clear();
                 self.on_break = None;
             }
             EventBody::SafetyMeetingHeld { scenes, attendees } => {
                 for scene in scenes {
                     let version = self.scenes.get(scene).map_or(0, |s| s.version);
-                    let c = self.meetings.entry((at.date(), scene.clone())).or_default();
+                    let c = self.meetings.entry((day, scene.clone())).or_default();
                     if c.version != version {
                         *c = Coverage::default();
                     }
@@ -239,7 +244,7 @@ impl State {
             }
             EventBody::Briefed { person, scene } => {
                 let version = self.scenes.get(scene).map_or(0, |s| s.version);
-                let c = self.meetings.entry((at.date(), scene.clone())).or_default();
+                let c = self.meetings.entry((day, scene.clone())).or_default();
                 if c.version != version {
                     *c = Coverage {
                         version,
@@ -350,7 +355,8 @@ impl State {
                 if self.is_handler(to) {
                     self.clear_deadline(&Deadline::Return(item.clone()));
                 } else if let Some(scene) = scene {
-                    self.handed_over.insert((at.date(), scene.clone()));
+                    self.handed_over
+                        .insert((self.shooting_day(at), scene.clone()));
                 }
             }
             EventBody::SetDown { item, place } => {

@@ -30,6 +30,8 @@ pub struct State {
     /// Scenes called and not yet cut.
     pub called: BTreeSet<SceneId>,
     pub on_break: Option<Break>,
+    /// When `start-day` began the current shooting day (cleared at `wrap`).
+    pub day_started: Option<At>,
     pub stop_work: Option<Stoppage>,
     /// A resignation or walkout over safety not yet answered by `resume-work`.
     pub walkout: Option<Stoppage>,
@@ -363,6 +365,15 @@ impl State {
             .get(id)
             .map(|p| p.name.to_string())
             .unwrap_or_else(|| id.to_string())
+    }
+    /// The shooting day `now` belongs to: the date of the last `start-day` if that was less than
+    /// a day ago and the day is not wrapped (a night shoot goes on past midnight), else the
+    /// calendar date.
+    pub fn shooting_day(&self, now: At) -> NaiveDate {
+        match self.day_started {
+            Some(start) if now < start.plus_hours(24) => start.date(),
+            _ => now.date(),
+        }
     }
     /// An open live-round incident, or a lot still to be verified again after one.
     pub fn live_round_stop(&self) -> Option<String> {
