@@ -97,8 +97,9 @@ pub fn lapsed_checks(state: &State, now: At) -> Vec<(ItemId, String)> {
         return Vec::new();
     };
     state
-        .items
-        .values()
+        .inspected
+        .iter()
+        .filter_map(|id| state.items.get(id))
         .filter_map(|item| {
             let insp = item.inspection.as_ref().filter(|i| i.voided.is_none())?;
             let lapses = insp.at.plus_minutes(state.policy.check_valid_minutes);

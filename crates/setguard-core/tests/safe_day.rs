@@ -38,8 +38,17 @@ fn a_night_shoot_goes_on_past_midnight_under_the_day_it_started() {
     // Past midnight: the calendar says the 22nd, the shooting day is still the 21st.
     s.now = setguard_core::At::parse("2021-10-22T00:30").unwrap();
     s.ok(Some("armorer"), r#"{"do":"check-out","item":"colt"}"#);
-    s.ok(Some("armorer"), r#"{"do":"inspect","item":"colt","state":"empty"}"#);
+    s.ok(
+        Some("armorer"),
+        r#"{"do":"inspect","item":"colt","state":"empty"}"#,
+    );
     s.ok(Some("actor"), r#"{"do":"confirm-check","item":"colt"}"#);
     s.ok(Some("first-ad"), r#"{"do":"second-check","item":"colt"}"#);
-    assert!(s.ok(Some("armorer"), r#"{"do":"hand-over","item":"colt","to":"actor"}"#).is_empty());
+    assert!(
+        s.ok(
+            Some("armorer"),
+            r#"{"do":"hand-over","item":"colt","to":"actor"}"#
+        )
+        .is_empty()
+    );
 }

@@ -11,7 +11,7 @@ use std::hint::black_box;
 
 const ITEMS: usize = 500;
 
-/// A production of 500 revolvers and a scene a day; the safe hand-over of each in turn (check
+/// A production of 500 revolvers and a scene a day (06:00 to 22:00, then wrap); the safe hand-over of each in turn (check
 /// out, load dummies, inspect, confirm, second check, announce cold, hand over, hand back,
 /// unload, store), ten steps a cycle, until `steps` steps are written.
 fn generate(steps: usize) -> String {
@@ -65,6 +65,13 @@ fn generate(steps: usize) -> String {
     let mut day = String::new();
     let mut cycle = 0usize;
     loop {
+        // A shooting day runs 06:00 to 22:00: then wrap, and start the next at 06:00.
+        if !day.is_empty() && t.format("%H").to_string().as_str() >= "22" {
+            step(&mut s, &mut t, "first-ad", "do = \"wrap\"");
+            t = (t.date() + Duration::days(1))
+                .and_hms_opt(6, 0, 0)
+                .expect("06:00");
+        }
         let today = t.format("%Y-%m-%d").to_string();
         if today != day {
             day = today;
@@ -133,12 +140,20 @@ fn generate(steps: usize) -> String {
 }
 
 fn bench(c: &mut Criterion) {
-    let text = generate(100_000);
+    let steps: usize = std::env::var("SETGUARD_BENCH_STEPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let text = generate(steps);
+    let started = std::time::Instant::now();
     let scenario: Scenario =
         parse_scenario("bench.toml", &text).expect("the generated scenario reads");
-    assert_eq!(scenario.steps.len(), 100_000);
+    eprintln!("read {steps} steps in {:?}", started.elapsed());
+    assert_eq!(scenario.steps.len(), steps);
+    let started = std::time::Instant::now();
     // Every step must be recorded, or we would be timing refusals.
     let timeline = run(&scenario);
+    eprintln!("ran {steps} steps in {:?}", started.elapsed());
     if let Some((entry, why)) = timeline.mismatches().next() {
         panic!("the generated day must replay cleanly: {why} at {entry:?}");
     }
@@ -146,7 +161,7 @@ fn bench(c: &mut Criterion) {
         timeline.summary.refused, 0,
         "no step of the generated day is refused"
     );
-    assert_eq!(timeline.summary.recorded, 100_000);
+    assert_eq!(timeline.summary.recorded, steps);
 
     let mut g = c.benchmark_group("replay 100k steps");
     g.sample_size(10);

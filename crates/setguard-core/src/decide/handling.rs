@@ -228,18 +228,21 @@ fn scene_for<'a>(
     if let Some(id) = named {
         return d.scene(id).map(Some);
     }
+    let today = d.s.shooting_day(d.now);
     let lists = |s: &&Scene| s.spec.items.contains(item) && s.spec.performers.contains(to);
-    let called =
+    let is_today = |s: &&Scene| s.spec.date == today;
+    let called = || {
         d.s.called
             .iter()
             .filter_map(|id| d.s.scenes.get(id))
-            .find(lists);
-    Ok(called.or_else(|| {
-        d.s.scenes
-            .values()
-            .filter(|s| s.spec.date == d.s.shooting_day(d.now))
-            .find(lists)
-    }))
+            .filter(lists)
+    };
+    // A called scene of today first (one called yesterday and never cut does not count as
+    // today's), then any scene of today, then any called scene (which `scene-planned` refuses).
+    Ok(called()
+        .find(is_today)
+        .or_else(|| d.s.scenes.values().filter(is_today).find(lists))
+        .or_else(|| called().next()))
 }
 
 /// `hand-over`: back to a handler is always allowed to the holder (a quarantined item included);

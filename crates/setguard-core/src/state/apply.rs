@@ -281,6 +281,7 @@ impl State {
                     }
                     i.custody = Custody::InStorage;
                     void(i, Lapse::LeftHands { at });
+                    self.inspected.remove(item);
                 }
                 self.clear_deadline(&Deadline::Unattended(item.clone()));
                 self.clear_deadline(&Deadline::Return(item.clone()));
@@ -295,6 +296,7 @@ impl State {
                     }
                     i.load_changed = Some(at);
                     void(i, Lapse::Loaded { at });
+                    self.inspected.remove(item);
                 }
                 if let Some(l) = self.lots.get_mut(lot) {
                     l.issued += rounds.0;
@@ -305,6 +307,7 @@ impl State {
                     i.loaded.clear();
                     i.load_changed = Some(at);
                     void(i, Lapse::Unloaded { at });
+                    self.inspected.remove(item);
                 }
                 for LotRounds { lot, rounds } in returned {
                     if let Some(l) = self.lots.get_mut(lot) {
@@ -329,6 +332,7 @@ impl State {
                         second_checked_by: None,
                         voided: None,
                     });
+                    self.inspected.insert(item.clone());
                 }
             }
             EventBody::CheckConfirmed { item } => {
@@ -351,6 +355,7 @@ impl State {
                         since: at,
                     };
                     void(i, Lapse::LeftHands { at });
+                    self.inspected.remove(item);
                 }
                 if self.is_handler(to) {
                     self.clear_deadline(&Deadline::Return(item.clone()));
@@ -367,6 +372,7 @@ impl State {
                         since: at,
                     };
                     void(i, Lapse::LeftHands { at });
+                    self.inspected.remove(item);
                 }
                 let due = at.plus_minutes(self.policy.unattended_minutes);
                 self.set_deadline(Deadline::Unattended(item.clone()), due);
@@ -403,6 +409,7 @@ impl State {
                     }
                     self.start_return_clock(&id, at);
                 }
+                self.inspected.clear();
             }
             EventBody::Resumed => {
                 self.on_break = None;

@@ -27,6 +27,9 @@ pub struct State {
     /// Live-ammunition exceptions (California 9155), by the lot they allow.
     pub live_exceptions: BTreeMap<LotId, LiveException>,
     pub compliance_contact: Option<PersonId>,
+    /// Items whose last inspection has not been voided (it may still time out), so that finding
+    /// the checks that lapse with time does not walk every item of the production.
+    pub inspected: BTreeSet<ItemId>,
     /// Scenes called and not yet cut.
     pub called: BTreeSet<SceneId>,
     pub on_break: Option<Break>,

@@ -417,6 +417,7 @@ mod tests {
         let src = super::super::pos::Source {
             name: "t",
             text: "",
+            lines: &[0],
         };
         for word in COMMAND_WORDS {
             let mut f = Fields::new(src, 0, Default::default());

@@ -115,7 +115,12 @@ struct RawCredential {
 
 /// Reads a scenario. `name` is used in messages (`name:line:column: ...`).
 pub fn parse_scenario(name: &str, text: &str) -> Result<Scenario, ReadError> {
-    let src = Source { name, text };
+    let lines = super::pos::line_starts(text);
+    let src = Source {
+        name,
+        text,
+        lines: &lines,
+    };
     let raw: RawFile = toml::from_str(text).map_err(|e| ReadError {
         diagnostics: vec![src.error(e.span().map_or(0, |s| s.start), e.message().trim())],
     })?;
@@ -368,7 +373,7 @@ impl<'s> Reader<'s> {
         if tables.is_empty() {
             self.errors.push(Diagnostic::error(
                 self.src.name,
-                Pos::of(self.src.text, self.src.text.len()),
+                self.src.pos(self.src.text.len()),
                 "no [[step]]: a scenario needs at least one step (its time is when the set-up \
                  tables are registered)",
             ));
