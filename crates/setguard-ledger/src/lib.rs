@@ -1,0 +1,49 @@
+//! The setguard ledger: an append-only, hash-chained, signed record of a production's events.
+//!
+//! Every event is written once, at the next sequence number of its production's stream, chained
+//! to the one before by a SHA-256 hash of its canonical bytes ([`canonical`]). Each commit ends
+//! with a checkpoint (stream, seq, head hash) signed by the node's Ed25519 key ([`keys`]), so
+//! someone who does not trust the server can check, with [`verify`], that nothing was edited,
+//! inserted, removed or reordered.
+//!
+//! Storage sits behind the [`Store`] trait, written in domain words; the backend is chosen once,
+//! from the URL ([`open`]). SQLite ([`sqlite`]) is the default; PostgreSQL comes later.
+
+pub mod canonical;
+mod error;
+pub mod keys;
+pub mod sqlite;
+mod store;
+pub mod verify;
+
+pub use canonical::{ChainHash, RecordFields};
+pub use error::LedgerError;
+pub use keys::{Checkpoint, NodeKey};
+pub use store::{Appended, Head, Record, Store};
+
+use std::path::PathBuf;
+
+/// Opens the ledger named by `url`, signing checkpoints with `key`.
+///
+/// `sqlite:PATH` opens (or creates) an SQLite ledger at PATH. Other schemes are refused, so a
+/// typo never silently creates a ledger somewhere unexpected.
+pub fn open(url: &str, key: NodeKey) -> Result<Box<dyn Store>, LedgerError> {
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        let path = path.strip_prefix("//").unwrap_or(path);
+        if path.is_empty() {
+            return Err(LedgerError::BadUrl(format!("{url:?} names no file")));
+        }
+        return Ok(Box::new(sqlite::SqliteStore::open(
+            PathBuf::from(path),
+            key,
+        )?));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(LedgerError::BadUrl(
+            "PostgreSQL ledgers are not supported yet; use sqlite:PATH".to_owned(),
+        ));
+    }
+    Err(LedgerError::BadUrl(format!(
+        "{url:?} is not a ledger URL; write sqlite:PATH"
+    )))
+}

@@ -1,0 +1,553 @@
+//! The SQLite ledger: one file, WAL with `synchronous=FULL`, one writer thread with group
+//! commit, readers on their own connections.
+//!
+//! Appends are queued to the writer thread. It takes every request waiting, checks each against
+//! its expected seq, chains and inserts the events of those that hold, signs one checkpoint per
+//! stream touched, commits once, and only then answers each caller: an acknowledged append has
+//! been fsynced (WAL + `synchronous=FULL`), and a busy ledger pays one fsync per batch rather
+//! than per append.
+
+use crate::canonical::{ChainHash, RecordFields};
+use crate::error::LedgerError;
+use crate::keys::{Checkpoint, NodeKey};
+use crate::store::{Appended, Head, Record, Store, actor_of, payload_of, time_of};
+use ed25519_dalek::{Signature, VerifyingKey};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
+use setguard_core::{Event, ProductionId};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Written into the file header (`PRAGMA application_id`, "SGLD"), so that a setguard ledger
+/// is told apart from any other SQLite database before anything is written to it.
+const APPLICATION_ID: i64 = 0x5347_4C44;
+
+/// The migrations, in order; each runs once, in its own transaction, recorded in
+/// `schema_version`. Never edit or reorder a released migration: add a new one.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    r#"
+    -- The events, one row per record. A stream is a production; seq counts from 1 without gaps.
+    -- `payload` is the event's JSON exactly as hashed; `at` and `actor` repeat what it says,
+    -- for queries. `prev_hash` and `hash` are the 32-byte SHA-256 chain (see canonical.rs).
+    CREATE TABLE events (
+        stream    TEXT    NOT NULL,
+        seq       INTEGER NOT NULL CHECK (seq >= 1),
+        at        TEXT    NOT NULL,
+        actor     TEXT,
+        payload   BLOB    NOT NULL,
+        prev_hash BLOB    NOT NULL CHECK (length(prev_hash) = 32),
+        hash      BLOB    NOT NULL CHECK (length(hash) = 32),
+        UNIQUE (stream, seq)
+    );
+
+    -- One signed checkpoint per stream per commit: the head the commit left.
+    CREATE TABLE checkpoints (
+        stream     TEXT    NOT NULL,
+        seq        INTEGER NOT NULL CHECK (seq >= 1),
+        head       BLOB    NOT NULL CHECK (length(head) = 32),
+        signature  BLOB    NOT NULL CHECK (length(signature) = 64),
+        public_key BLOB    NOT NULL CHECK (length(public_key) = 32),
+        UNIQUE (stream, seq)
+    );
+
+    -- Append-only, enforced by the database as well as by the code: an edit needs someone to
+    -- drop these triggers first, and the hash chain and signatures catch it even then.
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    "#,
+)];
+
+/// A ledger in one SQLite file.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Option<mpsc::Sender<Request>>,
+    thread: Option<JoinHandle<()>>,
+    /// Idle reader connections, reused; a reader never waits for the writer (WAL).
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One caller's append, waiting for the writer.
+struct Request {
+    stream: String,
+    expected_seq: u64,
+    /// Each event with its payload bytes, encoded on the caller's thread.
+    events: Vec<(Event, Vec<u8>)>,
+    reply: mpsc::Sender<Result<Appended, LedgerError>>,
+}
+
+impl SqliteStore {
+    /// Opens the ledger at `path`, creating it (and migrating it) if needed. A file that is not
+    /// a setguard ledger is refused with [`LedgerError::NotALedger`] and left untouched.
+    pub fn open(path: impl Into<PathBuf>, key: NodeKey) -> Result<SqliteStore, LedgerError> {
+        let path = path.into();
+        let mut conn = connect(&path, true)?;
+        prepare(&mut conn, &path)?;
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("ledger-writer".to_owned())
+            .spawn(move || writer(conn, key, rx))
+            .map_err(|e| LedgerError::storage("starting the writer thread", e))?;
+        Ok(SqliteStore {
+            path,
+            writer: Some(tx),
+            thread: Some(thread),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        let pooled = self.readers.lock().ok().and_then(|mut v| v.pop());
+        let conn = match pooled {
+            Some(c) => c,
+            None => connect(&self.path, false)?,
+        };
+        let out = f(&conn);
+        if let Ok(mut v) = self.readers.lock() {
+            v.push(conn);
+        }
+        out
+    }
+}
+
+impl Drop for SqliteStore {
+    /// Closing the queue lets the writer finish what it has, then stop; we wait for it so
+    /// that the file is closed when the store is gone.
+    fn drop(&mut self) {
+        self.writer.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn sql_error(path: &Path, doing: &str, e: rusqlite::Error) -> LedgerError {
+    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+        if f.code == rusqlite::ErrorCode::NotADatabase {
+            return not_a_ledger(path, "it is not an SQLite database");
+        }
+    }
+    LedgerError::Storage(format!("{doing} ({}): {e}", path.display()))
+}
+
+fn not_a_ledger(path: &Path, why: &str) -> LedgerError {
+    LedgerError::NotALedger {
+        path: path.display().to_string(),
+        why: why.to_owned(),
+    }
+}
+
+fn connect(path: &Path, create: bool) -> Result<Connection, LedgerError> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn =
+        Connection::open_with_flags(path, flags).map_err(|e| sql_error(path, "opening", e))?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(|e| sql_error(path, "setting the busy timeout", e))?;
+    // Reading the header here is what finds a file that is not a database at all.
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(|e| sql_error(path, "setting synchronous=FULL", e))?;
+    Ok(conn)
+}
+
+/// Checks that the file is ours (or new), switches it to WAL and runs the migrations.
+fn prepare(conn: &mut Connection, path: &Path) -> Result<(), LedgerError> {
+    let app_id: i64 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .map_err(|e| sql_error(path, "reading the application id", e))?;
+    let tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+        .map_err(|e| sql_error(path, "reading the schema", e))?;
+    if app_id != APPLICATION_ID {
+        if app_id != 0 || tables != 0 {
+            return Err(not_a_ledger(path, "it is another program's database"));
+        }
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(|e| sql_error(path, "marking the file as a ledger", e))?;
+    }
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        .map_err(|e| sql_error(path, "switching to WAL", e))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(LedgerError::Storage(format!(
+            "{}: the file system refused WAL mode (got {mode})",
+            path.display()
+        )));
+    }
+    migrate(conn, path)
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), LedgerError> {
+    let e = |doing: &'static str| move |err| sql_error(path, doing, err);
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+            version INTEGER PRIMARY KEY,
+            applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        )",
+    )
+    .map_err(e("creating schema_version"))?;
+    let current: i64 = conn
+        .query_row(
+            "SELECT coalesce(max(version), 0) FROM schema_version",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(e("reading the schema version"))?;
+    let newest = MIGRATIONS.last().map_or(0, |m| m.0);
+    if current > newest {
+        return Err(LedgerError::Storage(format!(
+            "{}: the ledger is at schema {current}, newer than this setguard knows ({newest}); \
+             upgrade setguard",
+            path.display()
+        )));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        let tx = conn.transaction().map_err(e("starting a migration"))?;
+        tx.execute_batch(sql).map_err(e("running a migration"))?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES (?1)",
+            [version],
+        )
+        .map_err(e("recording a migration"))?;
+        tx.commit().map_err(e("committing a migration"))?;
+    }
+    Ok(())
+}
+
+/// The writer thread: group commit until every sender is gone.
+fn writer(mut conn: Connection, key: NodeKey, rx: mpsc::Receiver<Request>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        batch.extend(rx.try_iter());
+        let answers = commit_batch(&mut conn, &key, &batch);
+        for (req, answer) in batch.into_iter().zip(answers) {
+            // A caller that stopped waiting is no reason to stop writing for the others.
+            let _ = req.reply.send(answer);
+        }
+    }
+}
+
+/// Commits every request of `batch` that holds in one transaction, and returns the answer
+/// for each, in order. Nothing is answered `Ok` unless COMMIT returned.
+fn commit_batch(
+    conn: &mut Connection,
+    key: &NodeKey,
+    batch: &[Request],
+) -> Vec<Result<Appended, LedgerError>> {
+    let storage_failure = |e: &LedgerError| {
+        batch
+            .iter()
+            .map(|_| Err(LedgerError::Storage(e.to_string())))
+            .collect()
+    };
+    let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return storage_failure(&LedgerError::storage("starting a commit", e)),
+    };
+    let mut heads: HashMap<&str, Head> = HashMap::new();
+    let mut answers = Vec::with_capacity(batch.len());
+    for req in batch {
+        match append_one(&tx, &mut heads, req) {
+            Ok(answer) => answers.push(answer),
+            Err(e) => return storage_failure(&e),
+        }
+    }
+    let wrote: Vec<(&str, Head)> = {
+        let mut touched: Vec<&str> = batch
+            .iter()
+            .zip(&answers)
+            .filter(|(_, a)| a.is_ok())
+            .map(|(r, _)| r.stream.as_str())
+            .collect();
+        touched.sort_unstable();
+        touched.dedup();
+        touched
+            .into_iter()
+            .filter_map(|s| heads.get(s).map(|h| (s, *h)))
+            .collect()
+    };
+    for (stream, head) in wrote {
+        let cp = key.checkpoint(stream, head.seq, head.hash);
+        let res = tx.execute(
+            "INSERT INTO checkpoints (stream, seq, head, signature, public_key)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                stream,
+                seq_to_sql(head.seq),
+                &head.hash.as_bytes()[..],
+                &cp.signature.to_bytes()[..],
+                &cp.public_key.as_bytes()[..]
+            ],
+        );
+        if let Err(e) = res {
+            return storage_failure(&LedgerError::storage("writing a checkpoint", e));
+        }
+    }
+    if let Err(e) = tx.commit() {
+        return storage_failure(&LedgerError::storage("committing", e));
+    }
+    answers
+}
+
+/// Checks one request against its stream's head (as this batch has left it) and inserts its
+/// events. The outer error is a storage failure that aborts the whole batch; the inner one is
+/// this caller's own refusal.
+fn append_one<'b>(
+    tx: &Transaction<'_>,
+    heads: &mut HashMap<&'b str, Head>,
+    req: &'b Request,
+) -> Result<Result<Appended, LedgerError>, LedgerError> {
+    let head = match heads.get(req.stream.as_str()) {
+        Some(h) => *h,
+        None => {
+            let h = read_head(tx, &req.stream)?;
+            heads.insert(&req.stream, h);
+            h
+        }
+    };
+    if req.expected_seq != head.seq {
+        return Ok(Err(LedgerError::Conflict {
+            current_seq: head.seq,
+        }));
+    }
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO events (stream, seq, at, actor, payload, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(|e| LedgerError::storage("preparing an insert", e))?;
+    let mut prev = head;
+    for (event, payload) in &req.events {
+        let seq = prev.seq + 1;
+        let time = time_of(event);
+        let actor = actor_of(event);
+        let hash = RecordFields {
+            prev: &prev.hash,
+            stream: &req.stream,
+            seq,
+            time: &time,
+            actor,
+            payload,
+        }
+        .hash();
+        stmt.execute(params![
+            req.stream,
+            seq_to_sql(seq),
+            time,
+            event.by.as_ref().map(|p| p.as_str()),
+            payload,
+            &prev.hash.as_bytes()[..],
+            &hash.as_bytes()[..],
+        ])
+        .map_err(|e| LedgerError::storage("inserting an event", e))?;
+        prev = Head { seq, hash };
+    }
+    heads.insert(&req.stream, prev);
+    Ok(Ok(Appended {
+        first_seq: head.seq + 1,
+        last_seq: prev.seq,
+        head: prev.hash,
+    }))
+}
+
+/// SQLite integers are signed; a seq past i64::MAX cannot be reached by appending one event
+/// at a time, so saturating is only a guard.
+fn seq_to_sql(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+fn seq_from_sql(seq: i64) -> u64 {
+    u64::try_from(seq).unwrap_or(0)
+}
+
+fn read_head(conn: &Connection, stream: &str) -> Result<Head, LedgerError> {
+    let row: Option<(i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT seq, hash FROM events WHERE stream = ?1 ORDER BY seq DESC LIMIT 1",
+            [stream],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(|e| LedgerError::storage("reading the head", e))?;
+    match row {
+        None => Ok(Head::EMPTY),
+        Some((seq, hash)) => {
+            let seq = seq_from_sql(seq);
+            let hash = ChainHash::from_slice(&hash).ok_or_else(|| LedgerError::Corrupt {
+                seq,
+                why: "its hash is not 32 bytes".to_owned(),
+            })?;
+            Ok(Head { seq, hash })
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn append(
+        &self,
+        stream: &ProductionId,
+        expected_seq: u64,
+        events: &[Event],
+    ) -> Result<Appended, LedgerError> {
+        if events.is_empty() {
+            return Err(LedgerError::EmptyBatch);
+        }
+        let events = events
+            .iter()
+            .map(|e| Ok((e.clone(), payload_of(e)?)))
+            .collect::<Result<Vec<_>, LedgerError>>()?;
+        let (reply, answer) = mpsc::channel();
+        let req = Request {
+            stream: stream.as_str().to_owned(),
+            expected_seq,
+            events,
+            reply,
+        };
+        let gone = || LedgerError::Storage("the ledger writer has stopped".to_owned());
+        self.writer
+            .as_ref()
+            .ok_or_else(gone)?
+            .send(req)
+            .map_err(|_| gone())?;
+        answer.recv().map_err(|_| gone())?
+    }
+
+    fn read(&self, stream: &ProductionId, from_seq: u64) -> Result<Vec<Record>, LedgerError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT seq, at, actor, payload, prev_hash, hash FROM events
+                     WHERE stream = ?1 AND seq >= ?2 ORDER BY seq",
+                )
+                .map_err(|e| LedgerError::storage("preparing a read", e))?;
+            let rows = stmt
+                .query_map(params![stream.as_str(), seq_to_sql(from_seq)], |r| {
+                    Ok(RawRow {
+                        seq: r.get(0)?,
+                        at: r.get(1)?,
+                        actor: r.get(2)?,
+                        payload: r.get(3)?,
+                        prev_hash: r.get(4)?,
+                        hash: r.get(5)?,
+                    })
+                })
+                .map_err(|e| LedgerError::storage("reading events", e))?;
+            rows.map(|row| {
+                row.map_err(|e| LedgerError::storage("reading events", e))?
+                    .into_record()
+            })
+            .collect()
+        })
+    }
+
+    fn head(&self, stream: &ProductionId) -> Result<Head, LedgerError> {
+        self.with_reader(|conn| read_head(conn, stream.as_str()))
+    }
+
+    fn checkpoints(&self, stream: &ProductionId) -> Result<Vec<Checkpoint>, LedgerError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT seq, head, signature, public_key FROM checkpoints
+                     WHERE stream = ?1 ORDER BY seq",
+                )
+                .map_err(|e| LedgerError::storage("preparing a read", e))?;
+            let rows = stmt
+                .query_map([stream.as_str()], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                        r.get::<_, Vec<u8>>(3)?,
+                    ))
+                })
+                .map_err(|e| LedgerError::storage("reading checkpoints", e))?;
+            rows.map(|row| {
+                let (seq, head, sig, pk) =
+                    row.map_err(|e| LedgerError::storage("reading checkpoints", e))?;
+                let seq = seq_from_sql(seq);
+                let corrupt = |why: &str| LedgerError::Corrupt {
+                    seq,
+                    why: format!("its checkpoint {why}"),
+                };
+                let head =
+                    ChainHash::from_slice(&head).ok_or_else(|| corrupt("head is not 32 bytes"))?;
+                let sig = <[u8; 64]>::try_from(sig.as_slice())
+                    .map_err(|_| corrupt("signature is not 64 bytes"))?;
+                let pk = <[u8; 32]>::try_from(pk.as_slice())
+                    .ok()
+                    .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+                    .ok_or_else(|| corrupt("public key is not a key"))?;
+                Ok(Checkpoint {
+                    stream: stream.as_str().to_owned(),
+                    seq,
+                    head,
+                    signature: Signature::from_bytes(&sig),
+                    public_key: pk,
+                })
+            })
+            .collect()
+        })
+    }
+}
+
+/// A row as stored, before it is checked.
+struct RawRow {
+    seq: i64,
+    at: String,
+    actor: Option<String>,
+    payload: Vec<u8>,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+impl RawRow {
+    /// Reads a row back into a record. Only what makes a record unreadable is refused here;
+    /// whether its hashes hold is for [`crate::verify`].
+    fn into_record(self) -> Result<Record, LedgerError> {
+        let seq = seq_from_sql(self.seq);
+        let corrupt = |why: String| LedgerError::Corrupt { seq, why };
+        let event: Event = serde_json::from_slice(&self.payload)
+            .map_err(|e| corrupt(format!("its payload is not an event: {e}")))?;
+        if time_of(&event) != self.at
+            || event.by.as_ref().map(|p| p.as_str()) != self.actor.as_deref()
+        {
+            return Err(corrupt(
+                "its time or actor column disagrees with its payload".to_owned(),
+            ));
+        }
+        let prev_hash = ChainHash::from_slice(&self.prev_hash)
+            .ok_or_else(|| corrupt("its previous hash is not 32 bytes".to_owned()))?;
+        let hash = ChainHash::from_slice(&self.hash)
+            .ok_or_else(|| corrupt("its hash is not 32 bytes".to_owned()))?;
+        Ok(Record {
+            seq,
+            prev_hash,
+            hash,
+            event,
+            payload: self.payload,
+        })
+    }
+}
