@@ -444,13 +444,19 @@ impl Store for SqliteStore {
                 .map_err(|e| LedgerError::storage("preparing a read", e))?;
             let rows = stmt
                 .query_map(params![stream.as_str(), seq_to_sql(from_seq)], |r| {
+                    // Columns are read whatever type they hold now: a row edited behind the
+                    // ledger's back is for the verifier to name, not a storage failure.
+                    let text = |i| bytes(r, i).map(|b| String::from_utf8_lossy(&b).into_owned());
                     Ok(RawRow {
                         seq: r.get(0)?,
-                        at: r.get(1)?,
-                        actor: r.get(2)?,
-                        payload: r.get(3)?,
-                        prev_hash: r.get(4)?,
-                        hash: r.get(5)?,
+                        at: text(1)?,
+                        actor: match r.get_ref(2)? {
+                            rusqlite::types::ValueRef::Null => None,
+                            _ => Some(text(2)?),
+                        },
+                        payload: bytes(r, 3)?,
+                        prev_hash: bytes(r, 4)?,
+                        hash: bytes(r, 5)?,
                     })
                 })
                 .map_err(|e| LedgerError::storage("reading events", e))?;
@@ -464,6 +470,28 @@ impl Store for SqliteStore {
 
     fn head(&self, stream: &ProductionId) -> Result<Head, LedgerError> {
         self.with_reader(|conn| read_head(conn, stream.as_str()))
+    }
+
+    fn streams(&self) -> Result<Vec<ProductionId>, LedgerError> {
+        self.with_reader(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT stream FROM events GROUP BY stream
+                     UNION SELECT stream FROM checkpoints GROUP BY stream ORDER BY 1",
+                )
+                .map_err(|e| LedgerError::storage("preparing a read", e))?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(|e| LedgerError::storage("listing streams", e))?;
+            rows.map(|row| {
+                let s = row.map_err(|e| LedgerError::storage("listing streams", e))?;
+                ProductionId::parse(&s).map_err(|e| LedgerError::Corrupt {
+                    seq: 0,
+                    why: format!("stream {s:?} is not a production id: {e}"),
+                })
+            })
+            .collect()
+        })
     }
 
     fn checkpoints(&self, stream: &ProductionId) -> Result<Vec<Checkpoint>, LedgerError> {
@@ -511,6 +539,16 @@ impl Store for SqliteStore {
             .collect()
         })
     }
+}
+
+/// A column's bytes, whether stored as a blob or as text; any other type reads as no bytes,
+/// which the record checks then refuse as corrupt.
+fn bytes(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<u8>> {
+    use rusqlite::types::ValueRef;
+    Ok(match r.get_ref(i)? {
+        ValueRef::Blob(b) | ValueRef::Text(b) => b.to_vec(),
+        _ => Vec::new(),
+    })
 }
 
 /// A row as stored, before it is checked.

@@ -29,6 +29,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Every signed checkpoint of `stream`, in seq order.
     fn checkpoints(&self, stream: &ProductionId) -> Result<Vec<Checkpoint>, LedgerError>;
+
+    /// Every stream (production) the ledger holds, in id order: what `verify` walks.
+    fn streams(&self) -> Result<Vec<ProductionId>, LedgerError>;
 }
 
 /// What one append recorded.

@@ -88,6 +88,15 @@ fn streams_are_independent(store: &dyn Store, key: &VerifyingKey) {
     assert_ne!(store.head(&a).unwrap().hash, store.head(&b).unwrap().hash);
     assert!(verify_store(store, &a, Some(key), None).unwrap().is_ok());
     assert!(verify_store(store, &b, Some(key), None).unwrap().is_ok());
+    assert_eq!(
+        store.streams().unwrap(),
+        [b, a],
+        "streams are listed in id order"
+    );
+}
+
+fn an_empty_ledger_lists_no_streams(store: &dyn Store, _key: &VerifyingKey) {
+    assert!(store.streams().unwrap().is_empty());
 }
 
 fn each_append_leaves_a_signed_checkpoint_of_its_head(store: &dyn Store, key: &VerifyingKey) {
@@ -146,6 +155,7 @@ contract!(sqlite:
     stale_or_future_expected_seq_conflicts_and_writes_nothing,
     empty_batch_is_refused,
     streams_are_independent,
+    an_empty_ledger_lists_no_streams,
     each_append_leaves_a_signed_checkpoint_of_its_head,
     a_stream_written_through_the_store_verifies,
 );

@@ -1,10 +1,12 @@
 //! The command line: `setguard replay` and `setguard rules`. Parsing is clap's; each command's
 //! work is a function returning its exit code, so `main` stays one line.
 
+use crate::ledger;
 use crate::rules_cmd;
 use crate::scenario::{self, Scenario};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use setguard_core::ProductionId;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,7 +38,8 @@ Each file sets up a production ([production], [[person]], [[item]], [[lot]], [[s
 timed [[step]]s. Every step goes through the same rules as the server, on a clock the steps set.
 The timeline shows each step recorded (ok), refused (every rule it breaks, with the sentence a
 person on set reads) or raising alarms, and each place where the file's `expect`, `rule` or
-`alarms` were not met. The replay is in memory; nothing is stored.
+`alarms` were not met. Without --db the replay is in memory; with --db URL every event is
+recorded in that ledger (hash-chained, with signed checkpoints) before it is applied.
 
 Exit codes:
   0  every step of every file met its expectation
@@ -45,6 +48,7 @@ Exit codes:
         after_help = "Example:
   setguard replay scenarios/rust-2021.toml
   setguard replay --json scenarios/*.toml > timelines.json
+  setguard replay --db sqlite:rust.db scenarios/rust-2021.toml && setguard verify --db sqlite:rust.db
 
 A step:
   [[step]]
@@ -64,6 +68,36 @@ A step:
         /// Print one JSON document instead of the text timeline.
         #[arg(long)]
         json: bool,
+        /// Record every event in this ledger (`sqlite:PATH`) instead of memory only.
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
+        /// Where the node's signing key is kept (default: $SETGUARD_DATA_DIR, else
+        /// ~/.local/share/setguard).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Check every hash and signature of a ledger and name the first bad seq.
+    #[command(
+        long_about = "Check every hash and signature of a ledger and name the first bad seq.
+
+For each production in the ledger: every record's canonical bytes must hash to its stored hash,
+every record must chain to the one before, and every record must be covered by a checkpoint
+signed by the node's key (the key in the data directory, when there is one).
+
+Exit codes:
+  0  every production verified
+  1  a production did not (its first bad seq and why are printed)
+  2  the ledger could not be opened or read",
+        after_help = "Example:
+  setguard verify --db sqlite:rust.db"
+    )]
+    Verify {
+        /// The ledger to check (`sqlite:PATH`).
+        #[arg(long, value_name = "URL")]
+        db: String,
+        /// Where the node's key is kept, to check that it signed the checkpoints.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
     },
     /// List every rule of the catalogue: id, sentence, where it is checked, source, policies.
     #[command(
@@ -85,7 +119,21 @@ alarm it raises, its source, and the policies it applies under.",
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Cmd::Replay { files, json } => replay(&files, json),
+        Cmd::Replay {
+            files,
+            json,
+            db,
+            data_dir,
+        } => replay(&files, json, db.as_deref(), data_dir),
+        Cmd::Verify { db, data_dir } => {
+            ledger::verify(&db, &ledger::data_dir(data_dir)).map(|ok| {
+                if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            })
+        }
         Cmd::Rules { json } => {
             let out = if json {
                 rules_cmd::json()
@@ -113,7 +161,12 @@ fn print(s: &str) -> anyhow::Result<()> {
 }
 
 /// Reads every file, replays the readable ones, and returns 0, 1 or 2 (see `replay --help`).
-pub fn replay(files: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+pub fn replay(
+    files: &[PathBuf],
+    json: bool,
+    db: Option<&str>,
+    data_dir: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut unreadable = false;
     for path in files {
@@ -152,7 +205,23 @@ pub fn replay(files: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let timelines: Vec<_> = scenarios.iter().map(scenario::run::run).collect();
+    let timelines: Vec<_> = match db {
+        None => scenarios.iter().map(scenario::run::run).collect(),
+        Some(url) => {
+            let store = ledger::open_for_writing(url, &ledger::data_dir(data_dir))?;
+            let mut out = Vec::new();
+            for s in &scenarios {
+                let stream = ProductionId::parse(&s.production.id)
+                    .with_context(|| format!("{}: the production id", s.file))?;
+                let mut journal = ledger::LedgerJournal::new(store.as_ref(), stream)?;
+                out.push(
+                    scenario::run::run_into(s, &mut journal)
+                        .with_context(|| format!("{}: recording in {url}", s.file))?,
+                );
+            }
+            out
+        }
+    };
     let out = if json {
         scenario::render::json(&timelines)
     } else {

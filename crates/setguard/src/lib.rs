@@ -2,6 +2,7 @@
 //! rule catalogue. A library with a thin `main`, so tests and the fuzz target call the same code.
 
 pub mod cli;
+pub mod ledger;
 pub mod rules_cmd;
 pub mod scenario;
 
