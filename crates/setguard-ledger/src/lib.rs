@@ -7,11 +7,14 @@
 //! inserted, removed or reordered.
 //!
 //! Storage sits behind the [`Store`] trait, written in domain words; the backend is chosen once,
-//! from the URL ([`open`]). SQLite ([`sqlite`]) is the default; PostgreSQL comes later.
+//! from the URL ([`open`]). SQLite ([`sqlite`]) is the default, for one server; PostgreSQL
+//! ([`postgres`]) is for several servers sharing one ledger, where the database's
+//! `UNIQUE (stream, seq)` keeps their appends from forking a stream.
 
 pub mod canonical;
 mod error;
 pub mod keys;
+pub mod postgres;
 pub mod sqlite;
 mod store;
 pub mod verify;
@@ -25,8 +28,10 @@ use std::path::PathBuf;
 
 /// Opens the ledger named by `url`, signing checkpoints with `key`.
 ///
-/// `sqlite:PATH` opens (or creates) an SQLite ledger at PATH. Other schemes are refused, so a
-/// typo never silently creates a ledger somewhere unexpected.
+/// `sqlite:PATH` opens (or creates) an SQLite ledger at PATH. `postgres://...` (or
+/// `postgresql://...`) connects to an existing PostgreSQL database and creates or migrates the
+/// ledger's tables in it. Other schemes are refused, so a typo never silently creates a ledger
+/// somewhere unexpected.
 pub fn open(url: &str, key: NodeKey) -> Result<Box<dyn Store>, LedgerError> {
     if let Some(path) = url.strip_prefix("sqlite:") {
         let path = path.strip_prefix("//").unwrap_or(path);
@@ -39,11 +44,9 @@ pub fn open(url: &str, key: NodeKey) -> Result<Box<dyn Store>, LedgerError> {
         )?));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(LedgerError::BadUrl(
-            "PostgreSQL ledgers are not supported yet; use sqlite:PATH".to_owned(),
-        ));
+        return Ok(Box::new(crate::postgres::PostgresStore::open(url, key)?));
     }
     Err(LedgerError::BadUrl(format!(
-        "{url:?} is not a ledger URL; write sqlite:PATH"
+        "{url:?} is not a ledger URL; write sqlite:PATH or postgres://..."
     )))
 }

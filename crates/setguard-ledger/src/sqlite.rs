@@ -10,8 +10,10 @@
 use crate::canonical::{ChainHash, RecordFields};
 use crate::error::LedgerError;
 use crate::keys::{Checkpoint, NodeKey};
-use crate::store::{Appended, Head, Record, Store, actor_of, payload_of, time_of};
-use ed25519_dalek::{Signature, VerifyingKey};
+use crate::store::{
+    Appended, Head, RawRow, Record, Store, actor_of, checkpoint_from_parts, payload_of,
+    seq_from_sql, seq_to_sql, time_of,
+};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use setguard_core::{Event, ProductionId};
 use std::collections::HashMap;
@@ -372,16 +374,6 @@ fn append_one<'b>(
     }))
 }
 
-/// SQLite integers are signed; a seq past i64::MAX cannot be reached by appending one event
-/// at a time, so saturating is only a guard.
-fn seq_to_sql(seq: u64) -> i64 {
-    i64::try_from(seq).unwrap_or(i64::MAX)
-}
-
-fn seq_from_sql(seq: i64) -> u64 {
-    u64::try_from(seq).unwrap_or(0)
-}
-
 fn read_head(conn: &Connection, stream: &str) -> Result<Head, LedgerError> {
     let row: Option<(i64, Vec<u8>)> = conn
         .query_row(
@@ -515,26 +507,7 @@ impl Store for SqliteStore {
             rows.map(|row| {
                 let (seq, head, sig, pk) =
                     row.map_err(|e| LedgerError::storage("reading checkpoints", e))?;
-                let seq = seq_from_sql(seq);
-                let corrupt = |why: &str| LedgerError::Corrupt {
-                    seq,
-                    why: format!("its checkpoint {why}"),
-                };
-                let head =
-                    ChainHash::from_slice(&head).ok_or_else(|| corrupt("head is not 32 bytes"))?;
-                let sig = <[u8; 64]>::try_from(sig.as_slice())
-                    .map_err(|_| corrupt("signature is not 64 bytes"))?;
-                let pk = <[u8; 32]>::try_from(pk.as_slice())
-                    .ok()
-                    .and_then(|b| VerifyingKey::from_bytes(&b).ok())
-                    .ok_or_else(|| corrupt("public key is not a key"))?;
-                Ok(Checkpoint {
-                    stream: stream.as_str().to_owned(),
-                    seq,
-                    head,
-                    signature: Signature::from_bytes(&sig),
-                    public_key: pk,
-                })
+                checkpoint_from_parts(stream, seq_from_sql(seq), &head, &sig, &pk)
             })
             .collect()
         })
@@ -549,43 +522,4 @@ fn bytes(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<u8>> {
         ValueRef::Blob(b) | ValueRef::Text(b) => b.to_vec(),
         _ => Vec::new(),
     })
-}
-
-/// A row as stored, before it is checked.
-struct RawRow {
-    seq: i64,
-    at: String,
-    actor: Option<String>,
-    payload: Vec<u8>,
-    prev_hash: Vec<u8>,
-    hash: Vec<u8>,
-}
-
-impl RawRow {
-    /// Reads a row back into a record. Only what makes a record unreadable is refused here;
-    /// whether its hashes hold is for [`crate::verify`].
-    fn into_record(self) -> Result<Record, LedgerError> {
-        let seq = seq_from_sql(self.seq);
-        let corrupt = |why: String| LedgerError::Corrupt { seq, why };
-        let event: Event = serde_json::from_slice(&self.payload)
-            .map_err(|e| corrupt(format!("its payload is not an event: {e}")))?;
-        if time_of(&event) != self.at
-            || event.by.as_ref().map(|p| p.as_str()) != self.actor.as_deref()
-        {
-            return Err(corrupt(
-                "its time or actor column disagrees with its payload".to_owned(),
-            ));
-        }
-        let prev_hash = ChainHash::from_slice(&self.prev_hash)
-            .ok_or_else(|| corrupt("its previous hash is not 32 bytes".to_owned()))?;
-        let hash = ChainHash::from_slice(&self.hash)
-            .ok_or_else(|| corrupt("its hash is not 32 bytes".to_owned()))?;
-        Ok(Record {
-            seq,
-            prev_hash,
-            hash,
-            event,
-            payload: self.payload,
-        })
-    }
 }

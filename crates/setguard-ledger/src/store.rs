@@ -3,6 +3,7 @@
 use crate::canonical::{ChainHash, RecordFields};
 use crate::error::LedgerError;
 use crate::keys::Checkpoint;
+use ed25519_dalek::{Signature, VerifyingKey};
 use setguard_core::{Event, ProductionId};
 
 /// An append-only, hash-chained log of each production's events.
@@ -103,4 +104,81 @@ pub(crate) fn actor_of(event: &Event) -> &str {
 /// The payload bytes of an event: its versioned JSON encoding.
 pub(crate) fn payload_of(event: &Event) -> Result<Vec<u8>, LedgerError> {
     serde_json::to_vec(event).map_err(|e| LedgerError::storage("encoding an event", e))
+}
+
+/// SQL integers are signed; a seq past i64::MAX cannot be reached by appending one event
+/// at a time, so saturating is only a guard.
+pub(crate) fn seq_to_sql(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn seq_from_sql(seq: i64) -> u64 {
+    u64::try_from(seq).unwrap_or(0)
+}
+
+/// A stored checkpoint read back. Bad lengths or a bad key are refused as corrupt here; whether
+/// the signature holds is for [`crate::verify`].
+pub(crate) fn checkpoint_from_parts(
+    stream: &ProductionId,
+    seq: u64,
+    head: &[u8],
+    sig: &[u8],
+    pk: &[u8],
+) -> Result<Checkpoint, LedgerError> {
+    let corrupt = |why: &str| LedgerError::Corrupt {
+        seq,
+        why: format!("its checkpoint {why}"),
+    };
+    let head = ChainHash::from_slice(head).ok_or_else(|| corrupt("head is not 32 bytes"))?;
+    let sig = <[u8; 64]>::try_from(sig).map_err(|_| corrupt("signature is not 64 bytes"))?;
+    let pk = <[u8; 32]>::try_from(pk)
+        .ok()
+        .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+        .ok_or_else(|| corrupt("public key is not a key"))?;
+    Ok(Checkpoint {
+        stream: stream.as_str().to_owned(),
+        seq,
+        head,
+        signature: Signature::from_bytes(&sig),
+        public_key: pk,
+    })
+}
+
+/// A row as stored, before it is checked.
+pub(crate) struct RawRow {
+    pub(crate) seq: i64,
+    pub(crate) at: String,
+    pub(crate) actor: Option<String>,
+    pub(crate) payload: Vec<u8>,
+    pub(crate) prev_hash: Vec<u8>,
+    pub(crate) hash: Vec<u8>,
+}
+
+impl RawRow {
+    /// Reads a row back into a record. Only what makes a record unreadable is refused here;
+    /// whether its hashes hold is for [`crate::verify`].
+    pub(crate) fn into_record(self) -> Result<Record, LedgerError> {
+        let seq = seq_from_sql(self.seq);
+        let corrupt = |why: String| LedgerError::Corrupt { seq, why };
+        let event: Event = serde_json::from_slice(&self.payload)
+            .map_err(|e| corrupt(format!("its payload is not an event: {e}")))?;
+        if time_of(&event) != self.at
+            || event.by.as_ref().map(|p| p.as_str()) != self.actor.as_deref()
+        {
+            return Err(corrupt(
+                "its time or actor column disagrees with its payload".to_owned(),
+            ));
+        }
+        let prev_hash = ChainHash::from_slice(&self.prev_hash)
+            .ok_or_else(|| corrupt("its previous hash is not 32 bytes".to_owned()))?;
+        let hash = ChainHash::from_slice(&self.hash)
+            .ok_or_else(|| corrupt("its hash is not 32 bytes".to_owned()))?;
+        Ok(Record {
+            seq,
+            prev_hash,
+            hash,
+            event,
+            payload: self.payload,
+        })
+    }
 }

@@ -1,5 +1,6 @@
 //! The contract every `Store` keeps, written once over `&dyn Store` and run on each backend,
-//! each test on its own database.
+//! each test on its own database. The PostgreSQL run needs `SETGUARD_TEST_POSTGRES`; without it
+//! each of its tests says on stderr that it did not run.
 
 mod common;
 
@@ -140,7 +141,10 @@ macro_rules! contract {
             $(
                 #[test]
                 fn $test() {
-                    let f: super::Fixture = super::common::$backend();
+                    // `None` when the backend's server is not configured; the fixture has said so.
+                    let Some(f): Option<super::Fixture> = super::common::$backend() else {
+                        return;
+                    };
                     super::$test(f.store.as_ref(), &f.key);
                 }
             )*
@@ -149,6 +153,18 @@ macro_rules! contract {
 }
 
 contract!(sqlite:
+    empty_stream_is_at_genesis,
+    appends_read_back_in_order_and_chained,
+    read_starts_at_the_given_seq,
+    stale_or_future_expected_seq_conflicts_and_writes_nothing,
+    empty_batch_is_refused,
+    streams_are_independent,
+    an_empty_ledger_lists_no_streams,
+    each_append_leaves_a_signed_checkpoint_of_its_head,
+    a_stream_written_through_the_store_verifies,
+);
+
+contract!(postgres:
     empty_stream_is_at_genesis,
     appends_read_back_in_order_and_chained,
     read_starts_at_the_given_seq,

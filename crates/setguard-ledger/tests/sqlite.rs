@@ -34,7 +34,7 @@ fn opens_from_a_sqlite_url() {
 #[test]
 fn other_urls_are_refused() {
     for url in [
-        "postgres://localhost/setguard",
+        "postgres://localhost:notaport/setguard",
         "ledger.db",
         "sqlite:",
         "mysql://x",

@@ -68,7 +68,7 @@ A step:
         /// Print one JSON document instead of the text timeline.
         #[arg(long)]
         json: bool,
-        /// Record every event in this ledger (`sqlite:PATH`) instead of memory only.
+        /// Record every event in this ledger (`sqlite:PATH` or `postgres://...`) instead of memory.
         #[arg(long, value_name = "URL")]
         db: Option<String>,
         /// Where the node's signing key is kept (default: $SETGUARD_DATA_DIR, else
@@ -92,7 +92,7 @@ Exit codes:
   setguard verify --db sqlite:rust.db"
     )]
     Verify {
-        /// The ledger to check (`sqlite:PATH`).
+        /// The ledger to check (`sqlite:PATH` or `postgres://...`).
         #[arg(long, value_name = "URL")]
         db: String,
         /// Where the node's key is kept, to check that it signed the checkpoints.

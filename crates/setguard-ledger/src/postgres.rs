@@ -1,0 +1,465 @@
+//! The PostgreSQL ledger: for several setguard servers sharing one ledger.
+//!
+//! Each append is one transaction: read the stream's head, refuse if the caller decided against
+//! another seq, insert the chained events and one signed checkpoint, commit. Two servers can
+//! both pass the head check; `UNIQUE (stream, seq)` is what stops the second, whose insert then
+//! fails (SQLSTATE 23505) and is answered as a [`LedgerError::Conflict`] at the new head, so it
+//! retries on the state that won. A stream therefore never forks, whatever the number of servers.
+//!
+//! An append is acknowledged only once COMMIT has returned; PostgreSQL's own durability settings
+//! (`synchronous_commit`, replication) decide what "durable" means beyond that.
+//!
+//! Connections are made without TLS (`NoTls`): run the ledger's database on a trusted network
+//! or through a local socket or tunnel.
+
+use crate::canonical::{ChainHash, RecordFields};
+use crate::error::LedgerError;
+use crate::keys::{Checkpoint, NodeKey};
+use crate::store::{
+    Appended, Head, RawRow, Record, Store, actor_of, checkpoint_from_parts, payload_of,
+    seq_from_sql, seq_to_sql, time_of,
+};
+use postgres::error::SqlState;
+use postgres::{Client, Config, GenericClient, NoTls, Row, Transaction};
+use setguard_core::{Event, ProductionId};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+/// The key of the advisory lock held while migrating ("SGLD"), so that servers starting
+/// together migrate one after the other instead of racing to create the same tables.
+const MIGRATION_LOCK: i64 = 0x5347_4C44;
+
+/// The migrations, in order; all pending ones run in one transaction at open, under
+/// [`MIGRATION_LOCK`], and are recorded in `schema_version`. Never edit or reorder a released
+/// migration: add a new one.
+const MIGRATIONS: &[(i32, &str)] = &[(
+    1,
+    r#"
+    -- The events, one row per record. A stream is a production; seq counts from 1 without gaps.
+    -- `payload` is the event's JSON exactly as hashed; `at` and `actor` repeat what it says,
+    -- for queries. `prev_hash` and `hash` are the 32-byte SHA-256 chain (see canonical.rs).
+    -- Streams use the "C" collation so that they sort bytewise, as production ids do
+    -- everywhere else, whatever the database's locale.
+    -- UNIQUE (stream, seq) is what keeps two servers from both writing the same seq: the
+    -- loser's insert fails and it retries on the new head.
+    CREATE TABLE events (
+        stream    TEXT COLLATE "C" NOT NULL,
+        seq       BIGINT NOT NULL CHECK (seq >= 1),
+        at        TEXT   NOT NULL,
+        actor     TEXT,
+        payload   BYTEA  NOT NULL,
+        prev_hash BYTEA  NOT NULL CHECK (octet_length(prev_hash) = 32),
+        hash      BYTEA  NOT NULL CHECK (octet_length(hash) = 32),
+        UNIQUE (stream, seq)
+    );
+
+    -- One signed checkpoint per stream per commit: the head the commit left.
+    CREATE TABLE checkpoints (
+        stream     TEXT COLLATE "C" NOT NULL,
+        seq        BIGINT NOT NULL CHECK (seq >= 1),
+        head       BYTEA  NOT NULL CHECK (octet_length(head) = 32),
+        signature  BYTEA  NOT NULL CHECK (octet_length(signature) = 64),
+        public_key BYTEA  NOT NULL CHECK (octet_length(public_key) = 32),
+        UNIQUE (stream, seq)
+    );
+
+    -- Append-only, enforced by the database as well as by the code: an edit needs someone to
+    -- drop these triggers first, and the hash chain and signatures catch it even then.
+    CREATE FUNCTION setguard_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'the ledger is append-only (% on %)', TG_OP, TG_TABLE_NAME;
+    END;
+    $$;
+    CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+        FOR EACH ROW EXECUTE FUNCTION setguard_append_only();
+    CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+        FOR EACH STATEMENT EXECUTE FUNCTION setguard_append_only();
+    CREATE TRIGGER checkpoints_append_only BEFORE UPDATE OR DELETE ON checkpoints
+        FOR EACH ROW EXECUTE FUNCTION setguard_append_only();
+    CREATE TRIGGER checkpoints_no_truncate BEFORE TRUNCATE ON checkpoints
+        FOR EACH STATEMENT EXECUTE FUNCTION setguard_append_only();
+    "#,
+)];
+
+/// A ledger in a PostgreSQL database, possibly shared with other setguard servers.
+pub struct PostgresStore {
+    config: Config,
+    /// Where the ledger is, for messages; never holds the password.
+    place: String,
+    key: NodeKey,
+    /// One connection, taken in turn. It is remade on the next call after it is lost, so a
+    /// restarted database costs the calls in flight, not the server.
+    client: Mutex<Client>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("place", &self.place)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://` or `postgresql://`, or a libpq
+    /// key=value string) and brings its schema up to date. A database holding `events` or
+    /// `checkpoints` tables that are not ours is refused with [`LedgerError::NotALedger`].
+    pub fn open(url: &str, key: NodeKey) -> Result<PostgresStore, LedgerError> {
+        let mut config: Config = url
+            .parse()
+            .map_err(|e| LedgerError::BadUrl(format!("not a PostgreSQL URL: {e}")))?;
+        // Without a timeout, an unreachable server would hang startup (and every reconnect)
+        // for as long as the OS keeps trying.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        config.application_name("setguard");
+        let place = place_of(&config);
+        let mut client = connect(&config, &place)?;
+        migrate(&mut client, &place)?;
+        Ok(PostgresStore {
+            config,
+            place,
+            key,
+            client: Mutex::new(client),
+        })
+    }
+
+    /// The connection, remade first if it was lost.
+    fn client(&self) -> Result<MutexGuard<'_, Client>, LedgerError> {
+        // A panic while the lock was held left at most an open transaction, which postgres
+        // rolls back when it is dropped: the client is still good to use.
+        let mut client = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+        if client.is_closed() {
+            *client = connect(&self.config, &self.place)?;
+        }
+        Ok(client)
+    }
+
+    fn error(&self, doing: &str, e: postgres::Error) -> LedgerError {
+        error(&self.place, doing, e)
+    }
+}
+
+/// "host:port/dbname", from the parts of the config that name the place, not the credentials.
+fn place_of(config: &Config) -> String {
+    let host = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            postgres::config::Host::Tcp(name) => name.clone(),
+            #[cfg(unix)]
+            postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    let port = config
+        .get_ports()
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let db = config
+        .get_dbname()
+        .or(config.get_user())
+        .unwrap_or_default();
+    format!("postgres://{host}:{port}/{db}")
+}
+
+fn error(place: &str, doing: &str, e: postgres::Error) -> LedgerError {
+    // The Display of a database error says only "db error"; the server's message is in the
+    // source, and is what the operator needs.
+    match e.as_db_error() {
+        Some(db) => LedgerError::Storage(format!("{doing} ({place}): {db}")),
+        None => LedgerError::Storage(format!("{doing} ({place}): {e}")),
+    }
+}
+
+fn connect(config: &Config, place: &str) -> Result<Client, LedgerError> {
+    config
+        .connect(NoTls)
+        .map_err(|e| error(place, "connecting", e))
+}
+
+/// Runs the pending migrations, all in one transaction under an advisory lock: a second server
+/// starting at the same time waits, then finds nothing left to do.
+fn migrate(client: &mut Client, place: &str) -> Result<(), LedgerError> {
+    let e = |doing: &'static str| move |err| error(place, doing, err);
+    let mut tx = client.transaction().map_err(e("starting the migrations"))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(e("taking the migration lock"))?;
+    let row = tx
+        .query_one(
+            "SELECT to_regclass('schema_version') IS NOT NULL,
+                    to_regclass('events') IS NOT NULL OR to_regclass('checkpoints') IS NOT NULL",
+            &[],
+        )
+        .map_err(e("reading the schema"))?;
+    let (ours, taken): (bool, bool) = (col(&row, 0)?, col(&row, 1)?);
+    if !ours && taken {
+        return Err(LedgerError::NotALedger {
+            path: place.to_owned(),
+            why: "it has events or checkpoints tables that setguard did not make".to_owned(),
+        });
+    }
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+            version    INTEGER PRIMARY KEY,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+    )
+    .map_err(e("creating schema_version"))?;
+    let row = tx
+        .query_one("SELECT coalesce(max(version), 0) FROM schema_version", &[])
+        .map_err(e("reading the schema version"))?;
+    let current: i32 = col(&row, 0)?;
+    let newest = MIGRATIONS.last().map_or(0, |m| m.0);
+    if current > newest {
+        return Err(LedgerError::Storage(format!(
+            "{place}: the ledger is at schema {current}, newer than this setguard knows \
+             ({newest}); upgrade setguard"
+        )));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        tx.batch_execute(sql).map_err(e("running a migration"))?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES ($1)",
+            &[version],
+        )
+        .map_err(e("recording a migration"))?;
+    }
+    tx.commit().map_err(e("committing the migrations"))
+}
+
+/// Column `i` of `row`. `Row::get` would panic on a type the schema does not promise (say, a
+/// column altered by hand); this makes it a storage error instead.
+fn col<'a, T: postgres::types::FromSql<'a>>(row: &'a Row, i: usize) -> Result<T, LedgerError> {
+    row.try_get(i)
+        .map_err(|e| LedgerError::storage("reading a column", e))
+}
+
+fn read_head(
+    client: &mut impl GenericClient,
+    place: &str,
+    stream: &str,
+) -> Result<Head, LedgerError> {
+    let row = client
+        .query_opt(
+            "SELECT seq, hash FROM events WHERE stream = $1 ORDER BY seq DESC LIMIT 1",
+            &[&stream],
+        )
+        .map_err(|e| error(place, "reading the head", e))?;
+    match row {
+        None => Ok(Head::EMPTY),
+        Some(row) => {
+            let seq = seq_from_sql(col(&row, 0)?);
+            let hash: Vec<u8> = col(&row, 1)?;
+            let hash = ChainHash::from_slice(&hash).ok_or_else(|| LedgerError::Corrupt {
+                seq,
+                why: "its hash is not 32 bytes".to_owned(),
+            })?;
+            Ok(Head { seq, hash })
+        }
+    }
+}
+
+/// Why an append did not commit: a conflict the caller can retry on, or a failure.
+enum Failed {
+    /// Another append holds the seq we tried to write (SQLSTATE 23505).
+    Lost,
+    Refused(LedgerError),
+}
+
+impl From<LedgerError> for Failed {
+    fn from(e: LedgerError) -> Self {
+        Failed::Refused(e)
+    }
+}
+
+impl PostgresStore {
+    /// One append in one transaction. Anything but `Ok` leaves the transaction uncommitted
+    /// (dropping it rolls back).
+    fn append_tx(
+        &self,
+        tx: &mut Transaction<'_>,
+        stream: &str,
+        expected_seq: u64,
+        events: &[(Event, Vec<u8>)],
+    ) -> Result<Appended, Failed> {
+        let fail = |doing: &'static str| {
+            move |e: postgres::Error| {
+                if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+                    Failed::Lost
+                } else {
+                    Failed::Refused(self.error(doing, e))
+                }
+            }
+        };
+        let head = read_head(tx, &self.place, stream)?;
+        if head.seq != expected_seq {
+            return Err(Failed::Refused(LedgerError::Conflict {
+                current_seq: head.seq,
+            }));
+        }
+        let insert = tx
+            .prepare(
+                "INSERT INTO events (stream, seq, at, actor, payload, prev_hash, hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .map_err(fail("preparing an insert"))?;
+        let mut prev = head;
+        for (event, payload) in events {
+            let seq = prev.seq + 1;
+            let time = time_of(event);
+            let actor = actor_of(event);
+            let hash = RecordFields {
+                prev: &prev.hash,
+                stream,
+                seq,
+                time: &time,
+                actor,
+                payload,
+            }
+            .hash();
+            tx.execute(
+                &insert,
+                &[
+                    &stream,
+                    &seq_to_sql(seq),
+                    &time,
+                    &event.by.as_ref().map(|p| p.as_str()),
+                    payload,
+                    &&prev.hash.as_bytes()[..],
+                    &&hash.as_bytes()[..],
+                ],
+            )
+            .map_err(fail("inserting an event"))?;
+            prev = Head { seq, hash };
+        }
+        let cp = self.key.checkpoint(stream, prev.seq, prev.hash);
+        tx.execute(
+            "INSERT INTO checkpoints (stream, seq, head, signature, public_key)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &stream,
+                &seq_to_sql(prev.seq),
+                &&prev.hash.as_bytes()[..],
+                &&cp.signature.to_bytes()[..],
+                &&cp.public_key.as_bytes()[..],
+            ],
+        )
+        .map_err(fail("writing a checkpoint"))?;
+        Ok(Appended {
+            first_seq: head.seq + 1,
+            last_seq: prev.seq,
+            head: prev.hash,
+        })
+    }
+}
+
+impl Store for PostgresStore {
+    fn append(
+        &self,
+        stream: &ProductionId,
+        expected_seq: u64,
+        events: &[Event],
+    ) -> Result<Appended, LedgerError> {
+        if events.is_empty() {
+            return Err(LedgerError::EmptyBatch);
+        }
+        let events = events
+            .iter()
+            .map(|e| Ok((e.clone(), payload_of(e)?)))
+            .collect::<Result<Vec<_>, LedgerError>>()?;
+        let stream = stream.as_str();
+        let mut client = self.client()?;
+        let mut tx = client
+            .transaction()
+            .map_err(|e| self.error("starting an append", e))?;
+        match self.append_tx(&mut tx, stream, expected_seq, &events) {
+            Ok(appended) => {
+                // A COMMIT that fails, even by a lost connection, is reported as a failure: the
+                // append may or may not be there, and a caller re-reading the head finds out.
+                tx.commit()
+                    .map_err(|e| self.error("committing an append", e))?;
+                Ok(appended)
+            }
+            Err(Failed::Refused(e)) => Err(e),
+            Err(Failed::Lost) => {
+                // Another server committed this seq first. Roll back, then report where the
+                // stream is now so that the caller decides again on that state.
+                tx.rollback()
+                    .map_err(|e| self.error("rolling back a lost append", e))?;
+                let head = read_head(&mut *client, &self.place, stream)?;
+                Err(LedgerError::Conflict {
+                    current_seq: head.seq,
+                })
+            }
+        }
+    }
+
+    fn read(&self, stream: &ProductionId, from_seq: u64) -> Result<Vec<Record>, LedgerError> {
+        let rows = self
+            .client()?
+            .query(
+                "SELECT seq, at, actor, payload, prev_hash, hash FROM events
+                 WHERE stream = $1 AND seq >= $2 ORDER BY seq",
+                &[&stream.as_str(), &seq_to_sql(from_seq)],
+            )
+            .map_err(|e| self.error("reading events", e))?;
+        rows.into_iter()
+            .map(|r| {
+                RawRow {
+                    seq: col(&r, 0)?,
+                    at: col(&r, 1)?,
+                    actor: col(&r, 2)?,
+                    payload: col(&r, 3)?,
+                    prev_hash: col(&r, 4)?,
+                    hash: col(&r, 5)?,
+                }
+                .into_record()
+            })
+            .collect()
+    }
+
+    fn head(&self, stream: &ProductionId) -> Result<Head, LedgerError> {
+        read_head(&mut *self.client()?, &self.place, stream.as_str())
+    }
+
+    fn checkpoints(&self, stream: &ProductionId) -> Result<Vec<Checkpoint>, LedgerError> {
+        let rows = self
+            .client()?
+            .query(
+                "SELECT seq, head, signature, public_key FROM checkpoints
+                 WHERE stream = $1 ORDER BY seq",
+                &[&stream.as_str()],
+            )
+            .map_err(|e| self.error("reading checkpoints", e))?;
+        rows.into_iter()
+            .map(|r| {
+                let (head, sig, pk): (Vec<u8>, Vec<u8>, Vec<u8>) =
+                    (col(&r, 1)?, col(&r, 2)?, col(&r, 3)?);
+                checkpoint_from_parts(stream, seq_from_sql(col(&r, 0)?), &head, &sig, &pk)
+            })
+            .collect()
+    }
+
+    fn streams(&self) -> Result<Vec<ProductionId>, LedgerError> {
+        let rows = self
+            .client()?
+            .query(
+                "SELECT stream FROM events UNION SELECT stream FROM checkpoints ORDER BY 1",
+                &[],
+            )
+            .map_err(|e| self.error("listing streams", e))?;
+        rows.into_iter()
+            .map(|r| {
+                let s: String = col(&r, 0)?;
+                ProductionId::parse(&s).map_err(|e| LedgerError::Corrupt {
+                    seq: 0,
+                    why: format!("stream {s:?} is not a production id: {e}"),
+                })
+            })
+            .collect()
+    }
+}
