@@ -22,6 +22,7 @@ use crate::store::{
 use postgres::error::SqlState;
 use postgres::{Client, Config, GenericClient, NoTls, Row, Transaction};
 use setguard_core::{Event, ProductionId};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -90,6 +91,9 @@ pub struct PostgresStore {
     /// One connection, taken in turn. It is remade on the next call after it is lost, so a
     /// restarted database costs the calls in flight, not the server.
     client: Mutex<Client>,
+    /// Set when a call failed at the storage level: the connection may be half-dead without
+    /// knowing it yet, so the next call makes a new one.
+    suspect: AtomicBool,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -122,6 +126,7 @@ impl PostgresStore {
             place,
             key,
             client: Mutex::new(client),
+            suspect: AtomicBool::new(false),
         })
     }
 
@@ -130,10 +135,18 @@ impl PostgresStore {
         // A panic while the lock was held left at most an open transaction, which postgres
         // rolls back when it is dropped: the client is still good to use.
         let mut client = self.client.lock().unwrap_or_else(PoisonError::into_inner);
-        if client.is_closed() {
+        if client.is_closed() || self.suspect.swap(false, Ordering::SeqCst) {
             *client = connect(&self.config, &self.place)?;
         }
         Ok(client)
+    }
+
+    /// Passes a result through, marking the connection suspect after a storage failure.
+    fn watch<T>(&self, r: Result<T, LedgerError>) -> Result<T, LedgerError> {
+        if matches!(r, Err(LedgerError::Storage(_))) {
+            self.suspect.store(true, Ordering::SeqCst);
+        }
+        r
     }
 
     fn error(&self, doing: &str, e: postgres::Error) -> LedgerError {
@@ -357,8 +370,10 @@ impl PostgresStore {
     }
 }
 
-impl Store for PostgresStore {
-    fn append(
+/// The store's operations as they run on the connection; [`Store`] wraps each so that a
+/// failure marks the connection to be made again on the next call.
+impl PostgresStore {
+    fn run_append(
         &self,
         stream: &ProductionId,
         expected_seq: u64,
@@ -398,7 +413,7 @@ impl Store for PostgresStore {
         }
     }
 
-    fn read(&self, stream: &ProductionId, from_seq: u64) -> Result<Vec<Record>, LedgerError> {
+    fn run_read(&self, stream: &ProductionId, from_seq: u64) -> Result<Vec<Record>, LedgerError> {
         let rows = self
             .client()?
             .query(
@@ -422,11 +437,11 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    fn head(&self, stream: &ProductionId) -> Result<Head, LedgerError> {
+    fn run_head(&self, stream: &ProductionId) -> Result<Head, LedgerError> {
         read_head(&mut *self.client()?, &self.place, stream.as_str())
     }
 
-    fn checkpoints(&self, stream: &ProductionId) -> Result<Vec<Checkpoint>, LedgerError> {
+    fn run_checkpoints(&self, stream: &ProductionId) -> Result<Vec<Checkpoint>, LedgerError> {
         let rows = self
             .client()?
             .query(
@@ -444,7 +459,7 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    fn streams(&self) -> Result<Vec<ProductionId>, LedgerError> {
+    fn run_streams(&self) -> Result<Vec<ProductionId>, LedgerError> {
         let rows = self
             .client()?
             .query(
@@ -461,5 +476,28 @@ impl Store for PostgresStore {
                 })
             })
             .collect()
+    }
+}
+
+impl Store for PostgresStore {
+    fn append(
+        &self,
+        stream: &ProductionId,
+        expected_seq: u64,
+        events: &[Event],
+    ) -> Result<Appended, LedgerError> {
+        self.watch(self.run_append(stream, expected_seq, events))
+    }
+    fn read(&self, stream: &ProductionId, from_seq: u64) -> Result<Vec<Record>, LedgerError> {
+        self.watch(self.run_read(stream, from_seq))
+    }
+    fn head(&self, stream: &ProductionId) -> Result<Head, LedgerError> {
+        self.watch(self.run_head(stream))
+    }
+    fn checkpoints(&self, stream: &ProductionId) -> Result<Vec<Checkpoint>, LedgerError> {
+        self.watch(self.run_checkpoints(stream))
+    }
+    fn streams(&self) -> Result<Vec<ProductionId>, LedgerError> {
+        self.watch(self.run_streams())
     }
 }

@@ -142,6 +142,21 @@ fn a_lost_connection_is_a_storage_error_then_reconnects() {
             &[&db.name],
         )
         .unwrap();
+    // Termination is a signal: wait until the backend is really gone, or a loaded machine
+    // could run the next append before it dies.
+    for _ in 0..100 {
+        let left: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+                &[&db.name],
+            )
+            .unwrap()
+            .get(0);
+        if left == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     match store.append(&s, 1, &[set_down(2)]) {
         Err(LedgerError::Storage(why)) => assert!(!why.is_empty()),
         other => panic!("expected a storage error, got {other:?}"),
