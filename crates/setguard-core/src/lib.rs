@@ -21,5 +21,5 @@ pub use event::{EVENT_VERSION, Event, EventBody, LotRounds, Subject};
 pub use model::*;
 pub use policy::Policy;
 pub use rules::{RULES, Rule, RuleId, Violation};
-pub use state::State;
+pub use state::{STATE_FORMAT, State};
 pub use tick::{lapsed_checks, tick};

@@ -4,16 +4,24 @@
 //! decision costs a few map look-ups however long the production's record is.
 
 mod apply;
+mod pairs;
 
 use crate::command::{ItemSpec, LotSpec, SceneSpec};
 use crate::event::Subject;
 use crate::model::*;
 use crate::policy::Policy;
 use chrono::NaiveDate;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// What a serialized [`State`] means: a snapshot written under another format is rebuilt from
+/// the events rather than trusted. Change the number whenever a field of the state, or what
+/// `apply` makes of an event, changes; the crate version is part of it so that a new release
+/// never trusts an old one's snapshots.
+pub const STATE_FORMAT: &str = concat!("setguard-state/1 (", env!("CARGO_PKG_VERSION"), ")");
 
 /// A production's whole state, rebuilt from its events.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct State {
     pub production: Option<Production>,
     pub policy: Policy,
@@ -39,13 +47,15 @@ pub struct State {
     /// A resignation or walkout over safety not yet answered by `resume-work`.
     pub walkout: Option<Stoppage>,
     /// Safety meetings and briefings by day and scene.
+    #[serde(with = "pairs")]
     pub meetings: HashMap<(NaiveDate, SceneId), Coverage>,
     /// Scenes that have had their first hand-over to a performer on a day.
-    pub handed_over: HashSet<(NaiveDate, SceneId)>,
+    pub handed_over: BTreeSet<(NaiveDate, SceneId)>,
     /// Deadlines that raise an alarm when passed, in time order. Each is removed when met or
     /// when its alarm is raised, so an alarm is raised once.
     pub deadlines: BTreeSet<(At, Deadline)>,
     /// The same deadlines by what they are about, to clear one when it is met.
+    #[serde(with = "pairs")]
     pub deadline_at: HashMap<Deadline, At>,
     /// Number of people currently holding a handler role.
     pub handlers: u32,
@@ -59,14 +69,14 @@ pub struct State {
     pub last_at: Option<At>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Production {
     pub id: ProductionId,
     pub name: String,
     pub timezone: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Person {
     pub id: PersonId,
     pub name: PersonName,
@@ -110,7 +120,7 @@ impl Person {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Credential {
     pub kind: CredentialKind,
     pub classes: Vec<WeaponClass>,
@@ -118,7 +128,7 @@ pub struct Credential {
 }
 
 /// Where an item is. There is no fourth place: an item is never "somewhere".
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Custody {
     InStorage,
     Held {
@@ -132,7 +142,7 @@ pub enum Custody {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     pub spec: ItemSpec,
     pub custody: Custody,
@@ -178,7 +188,7 @@ impl Item {
 }
 
 /// Why an inspection no longer counts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lapse {
     Break { kind: String, at: At },
     LeftHands { at: At },
@@ -187,7 +197,7 @@ pub enum Lapse {
     TimedOut { at: At },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inspection {
     pub by: PersonId,
     pub at: At,
@@ -199,7 +209,7 @@ pub struct Inspection {
     pub voided: Option<Lapse>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lot {
     pub spec: LotSpec,
     pub verified: bool,
@@ -226,7 +236,7 @@ impl Lot {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scene {
     pub spec: SceneSpec,
     /// Bumped by every `change-scene`: meetings for an older version no longer count.
@@ -254,14 +264,14 @@ impl Scene {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LineOfFire {
     pub shields: bool,
     pub remote_camera: bool,
     pub min_distance_ft: Feet,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Training {
     pub performer: PersonId,
     pub class: WeaponClass,
@@ -270,14 +280,14 @@ pub struct Training {
     pub cancelled: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveException {
     pub reason: String,
     pub place: String,
     pub medic: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     pub id: IncidentId,
     pub kind: IncidentKind,
@@ -291,7 +301,7 @@ pub struct Incident {
     pub closed: Option<At>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Concern {
     pub id: ConcernId,
     pub text: String,
@@ -301,13 +311,13 @@ pub struct Concern {
     pub answered: Option<At>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Break {
     pub kind: String,
     pub since: At,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stoppage {
     pub reason: String,
     pub since: At,
@@ -315,7 +325,7 @@ pub struct Stoppage {
 }
 
 /// A day's safety meeting coverage of one scene.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Coverage {
     /// Whether a meeting covered the scene (a briefing alone does not).
     pub held: bool,
@@ -326,7 +336,7 @@ pub struct Coverage {
 }
 
 /// A deadline that raises an alarm when passed.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Deadline {
     /// `never-unattended`: an item set down.
     Unattended(ItemId),

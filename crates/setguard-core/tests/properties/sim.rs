@@ -1032,7 +1032,8 @@ pub struct Checks {
     /// No live lot registered or loaded without a California 9155 exception.
     pub live: bool,
     /// `decide` changes nothing and is deterministic; a refusal changes only the refusal
-    /// counters; replaying the record (also through JSON) rebuilds the same state.
+    /// counters; replaying the record (also through JSON, also from a snapshot) rebuilds the
+    /// same state.
     pub records: bool,
     /// Time never goes backwards; `tick` raises each deadline's alarm once.
     pub time: bool,
@@ -1580,6 +1581,30 @@ impl Run {
                 "replaying the JSON record rebuilds a different state:\n{}",
                 d.join("\n")
             ));
+        }
+        // A snapshot (the state as JSON, read back) taken anywhere, plus the events after it,
+        // is the same state: loading from a snapshot can be faster, never different.
+        for cut in [self.log.len() / 3, 2 * self.log.len() / 3] {
+            let mut before = State::new();
+            for e in &self.log[..cut] {
+                before.apply(e);
+            }
+            let json = serde_json::to_vec(&before).unwrap();
+            let mut resumed: State = serde_json::from_slice(&json)
+                .map_err(|err| format!("a snapshot at event {cut} does not read back: {err}"))?;
+            if serde_json::to_vec(&resumed).unwrap() != json {
+                return self.fail(format!("a snapshot at event {cut} reads back different"));
+            }
+            for e in &self.log[cut..] {
+                resumed.apply(e);
+            }
+            let d = fingerprint::diff(&self.state, &resumed, &[]);
+            if !d.is_empty() {
+                return self.fail(format!(
+                    "a snapshot at event {cut} plus the events after it is a different state:\n{}",
+                    d.join("\n")
+                ));
+            }
         }
         if self.state.events != self.log.len() as u64 {
             return self.fail(format!(
