@@ -327,6 +327,13 @@ pub enum Command {
         #[serde(default)]
         reason: String,
     },
+    /// A correction of something already recorded (extension; PROTOCOLS.md `append-only`): the
+    /// record is never edited, so a mistake is corrected by a new event that names the one it
+    /// corrects, by its seq in the production's record, and says what was wrong.
+    Correct {
+        event: u64,
+        reason: String,
+    },
     /// Nothing happens but time: deadlines that pass raise their alarms.
     Advance,
 }
@@ -385,6 +392,7 @@ impl Command {
             Walkout { .. } => "walkout",
             StopWork { .. } => "stop-work",
             ResumeWork { .. } => "resume-work",
+            Correct { .. } => "correct",
             Advance => "advance",
         }
     }
@@ -465,4 +473,5 @@ pub const COMMAND_WORDS: &[&str] = &[
     "advance",
     "register-person",
     "open-production",
+    "correct",
 ];

@@ -247,6 +247,12 @@ pub enum EventBody {
         concern: ConcernId,
         response: String,
     },
+    /// A correction: `event` is the seq, in this production's record, of the event it corrects,
+    /// which stays on record as it was.
+    Corrected {
+        event: u64,
+        reason: String,
+    },
     Resigned {
         reason: String,
     },

@@ -29,6 +29,82 @@ fn there_is_no_command_to_edit_or_delete_what_is_recorded() {
 }
 
 #[test]
+fn correct_adds_an_event_naming_the_corrected_one_by_its_seq() {
+    let mut s = Set::standard();
+    s.at("09:00");
+    s.ok(Some("armorer"), r#"{"do":"check-out","item":"colt"}"#);
+    let checked_out = s.log.len() as u64;
+    let before = s.state.clone();
+    let past = s.log.clone();
+    s.ok(
+        Some("armorer"),
+        &format!(r#"{{"do":"correct","event":{checked_out},"reason":"it was the replica, not the colt"}}"#),
+    );
+    // The corrected event stands as it was; the correction follows it, naming it by its seq.
+    assert_eq!(&s.log[..past.len()], &past[..]);
+    match &s.log[past.len()..] {
+        [ev] => {
+            assert_eq!(ev.by.as_ref().map(|p| p.as_str()), Some("armorer"));
+            match &ev.body {
+                EventBody::Corrected { event, reason } => {
+                    assert_eq!(*event, checked_out);
+                    assert!(reason.contains("replica"));
+                }
+                other => panic!("expected a correction, got {other:?}"),
+            }
+        }
+        other => panic!("expected one event, got {other:?}"),
+    }
+    // It changes nothing on set: the colt is still out, with the armorer.
+    assert_eq!(s.state.items, before.items);
+    assert_eq!(s.state.events, before.events + 1);
+}
+
+#[test]
+fn a_correction_must_name_an_event_on_record_and_say_what_was_wrong() {
+    let mut s = Set::standard();
+    s.at("09:00");
+    let on_record = s.log.len();
+    for (json, kind, says) in [
+        (
+            format!(
+                r#"{{"do":"correct","event":{},"reason":"typo"}}"#,
+                on_record + 1
+            ),
+            InvalidKind::NotFound,
+            format!("holds events 1 to {on_record}"),
+        ),
+        (
+            r#"{"do":"correct","event":0,"reason":"typo"}"#.to_owned(),
+            InvalidKind::NotFound,
+            "event 0 is not on record".to_owned(),
+        ),
+        (
+            r#"{"do":"correct","event":1,"reason":"  "}"#.to_owned(),
+            InvalidKind::BadRequest,
+            "`reason` is empty".to_owned(),
+        ),
+    ] {
+        match s.run(Some("armorer"), &json) {
+            Err(Rejection::Invalid(inv)) => {
+                assert_eq!(inv.kind, kind, "{json}");
+                assert!(inv.message.contains(&says), "{json}: {}", inv.message);
+            }
+            other => panic!("{json}: expected invalid, got {other:?}"),
+        }
+    }
+    assert_eq!(s.log.len(), on_record, "nothing recorded");
+    // Someone not on the crew list can't add one either.
+    assert!(matches!(
+        s.run(
+            Some("stranger"),
+            r#"{"do":"correct","event":1,"reason":"x"}"#
+        ),
+        Err(Rejection::Invalid(_))
+    ));
+}
+
+#[test]
 fn every_recorded_command_only_appends_to_the_record() {
     let mut s = Set::standard();
     s.at("09:00");

@@ -6,6 +6,7 @@
 
 mod day;
 mod handling;
+mod records;
 mod safety;
 mod setup;
 
@@ -151,6 +152,7 @@ pub fn decide(state: &State, cmd: &Command, ctx: &Ctx) -> Result<Vec<Event>, Rej
         | Command::Walkout { .. }
         | Command::StopWork { .. }
         | Command::ResumeWork { .. } => safety::decide(&mut d, cmd)?,
+        Command::Correct { event, reason } => records::correct(&d, *event, reason)?,
     };
     if d.found.is_empty() {
         Ok(events)

@@ -525,6 +525,8 @@ impl State {
                 }
                 self.clear_deadline(&Deadline::ConcernDue(*concern));
             }
+            // A correction is on record for whoever reads it; it changes nothing on set.
+            EventBody::Corrected { .. } => {}
             EventBody::Resigned { reason } | EventBody::WalkedOut { reason, .. } => {
                 self.walkout = Some(Stoppage {
                     reason: reason.clone(),

@@ -363,6 +363,7 @@ pub fn command() -> impl Strategy<Value = Command> {
         (concern_id(), text())
             .prop_map(|(concern, response)| C::RespondConcern { concern, response }),
         text().prop_map(|reason| C::Resign { reason }),
+        (any::<u64>(), text()).prop_map(|(event, reason)| C::Correct { event, reason }),
         (vec_of(person_id()), text()).prop_map(|(people, reason)| C::Walkout { people, reason }),
         text().prop_map(|reason| C::StopWork { reason }),
         text().prop_map(|reason| C::ResumeWork { reason }),
@@ -547,6 +548,7 @@ pub fn event_body() -> impl Strategy<Value = EventBody> {
         (concern_id(), text())
             .prop_map(|(concern, response)| B::ConcernAnswered { concern, response }),
         text().prop_map(|reason| B::Resigned { reason }),
+        (any::<u64>(), text()).prop_map(|(event, reason)| B::Corrected { event, reason }),
         (vec_of(person_id()), text()).prop_map(|(people, reason)| B::WalkedOut { people, reason }),
         text().prop_map(|reason| B::WorkStopped { reason }),
         text().prop_map(|reason| B::WorkResumed { reason }),

@@ -65,6 +65,7 @@ pub(crate) const COMMAND_FIELDS: &[&str] = &[
     "concern",
     "response",
     "people",
+    "event",
 ];
 
 /// The fields of the `[[item]]`, `[[lot]]` and `[[scene]]` tables and `[production]`.
@@ -384,6 +385,10 @@ pub(crate) fn build(word: &str, word_offset: usize, f: &mut Fields) -> Result<Bu
             reason: f.or_default("reason")?,
         }),
         "advance" => plain(C::Advance),
+        "correct" => plain(C::Correct {
+            event: f.req("event", w)?,
+            reason: f.req("reason", w)?,
+        }),
         other => Err(f.error(
             word_offset,
             format!(

@@ -129,6 +129,7 @@ pub fn describe(cmd: &Command, ref_name: Option<&str>) -> String {
         },
         C::Resign { .. } | C::StopWork { .. } | C::ResumeWork { .. } => String::new(),
         C::Walkout { people, .. } => list(people),
+        C::Correct { event, .. } => format!("event {event}"),
     };
     if rest.is_empty() {
         word.to_owned()
