@@ -16,7 +16,7 @@ pub mod state;
 mod tick;
 
 pub use command::{Command, ItemSpec, LotSpec, SceneChanges, SceneSpec};
-pub use decide::{Ctx, Invalid, InvalidKind, Rejection, decide};
+pub use decide::{Ctx, Invalid, InvalidKind, Judgement, Rejection, decide, judge};
 pub use event::{EVENT_VERSION, Event, EventBody, LotRounds, Subject};
 pub use model::*;
 pub use policy::Policy;

@@ -59,6 +59,48 @@ fn invalid(kind: InvalidKind, message: impl Into<String>) -> Rejection {
     })
 }
 
+/// What a command comes to, as it is recorded: the events of an accepted command, or one
+/// `refused` event (refused attempts are evidence too) with the rules it broke.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    pub events: Vec<Event>,
+    /// Empty when the command was accepted.
+    pub refused: Vec<Violation>,
+}
+
+/// Judges a command and says what to record: [`decide`], with a refusal turned into its
+/// `refused` event. Only an [`Invalid`] command records nothing. Replay and the server both
+/// record through this, so a refusal reads the same in both.
+pub fn judge(state: &State, cmd: &Command, ctx: &Ctx) -> Result<Judgement, Invalid> {
+    match decide(state, cmd, ctx) {
+        Ok(events) => Ok(Judgement {
+            events,
+            refused: Vec::new(),
+        }),
+        Err(Rejection::Refused(violations)) => {
+            // An anonymous concern is never refused, so its sender is never recorded here.
+            let by = match cmd {
+                Command::RaiseConcern {
+                    anonymous: true, ..
+                } => None,
+                _ => ctx.by.clone(),
+            };
+            Ok(Judgement {
+                events: vec![Event::new(
+                    ctx.now,
+                    by,
+                    EventBody::Refused {
+                        attempted: cmd.clone(),
+                        violations: violations.clone(),
+                    },
+                )],
+                refused: violations,
+            })
+        }
+        Err(Rejection::Invalid(inv)) => Err(inv),
+    }
+}
+
 /// Judges a command against the production's state at `ctx.now`.
 pub fn decide(state: &State, cmd: &Command, ctx: &Ctx) -> Result<Vec<Event>, Rejection> {
     if let Some(last) = state.last_at

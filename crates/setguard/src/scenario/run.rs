@@ -375,28 +375,22 @@ impl<J: Journal> Runner<'_, J> {
             now: at,
             by: by.clone(),
         };
-        match decide(&self.state, cmd, &ctx) {
-            Ok(events) => {
-                for ev in &events {
+        match judge(&self.state, cmd, &ctx) {
+            Ok(j) if j.refused.is_empty() => {
+                for ev in &j.events {
                     alarms.extend(alarm_of(ev));
                     self.record(ev)?;
                 }
-                created = Bound::created(&events);
+                created = Bound::created(&j.events);
             }
-            Err(Rejection::Refused(violations)) => {
+            Ok(j) => {
                 entry.outcome = Outcome::Refused;
-                entry.violations = violations.clone();
-                let ev = Event::new(
-                    at,
-                    by,
-                    EventBody::Refused {
-                        attempted: cmd.clone(),
-                        violations,
-                    },
-                );
-                self.record(&ev)?;
+                entry.violations = j.refused;
+                for ev in &j.events {
+                    self.record(ev)?;
+                }
             }
-            Err(Rejection::Invalid(inv)) => {
+            Err(inv) => {
                 entry.outcome = Outcome::Refused;
                 entry.invalid = Some(inv.message);
             }
