@@ -38,6 +38,9 @@ pub const CHECKPOINT_VERSION: u8 = 1;
 /// Domain-separation tag of a checkpoint (field 1).
 pub const CHECKPOINT_TAG: &[u8] = b"setguard-ledger-checkpoint";
 
+/// Domain-separation tag of a snapshot signature.
+pub const SNAPSHOT_TAG: &[u8] = b"setguard-ledger-snapshot";
+
 /// The node's signing key. Its `Debug` shows the public half only.
 #[derive(Clone)]
 pub struct NodeKey {
@@ -123,6 +126,20 @@ impl NodeKey {
         to_hex(self.public().as_bytes())
     }
 
+    /// Signs a snapshot, so that one written by anyone else (someone with access to the
+    /// database, but not to this key) is never taken for this node's.
+    pub fn sign_snapshot(
+        &self,
+        stream: &str,
+        seq: u64,
+        head: &ChainHash,
+        format: &str,
+        state: &[u8],
+    ) -> Signature {
+        self.signing
+            .sign(&snapshot_bytes(stream, seq, head, format, state))
+    }
+
     /// Signs the head of `stream` at `seq`.
     pub fn checkpoint(&self, stream: &str, seq: u64, head: ChainHash) -> Checkpoint {
         let signature = self.signing.sign(&checkpoint_bytes(stream, seq, &head));
@@ -175,6 +192,33 @@ pub fn checkpoint_bytes(stream: &str, seq: u64, head: &ChainHash) -> Vec<u8> {
     put_field(&mut out, &seq.to_be_bytes());
     put_field(&mut out, head.as_bytes());
     out
+}
+
+/// The signed bytes of a snapshot: six length-prefixed fields (tag `setguard-ledger-snapshot`,
+/// version 1, stream, seq as 8 bytes big-endian, head, format) and the SHA-256 of the state.
+/// Snapshots are derived data and never leave the node, so this may change with a new version.
+pub fn snapshot_bytes(
+    stream: &str,
+    seq: u64,
+    head: &ChainHash,
+    format: &str,
+    state: &[u8],
+) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut out = Vec::with_capacity(128 + stream.len() + format.len());
+    put_field(&mut out, SNAPSHOT_TAG);
+    put_field(&mut out, &[1]);
+    put_field(&mut out, stream.as_bytes());
+    put_field(&mut out, &seq.to_be_bytes());
+    put_field(&mut out, head.as_bytes());
+    put_field(&mut out, format.as_bytes());
+    put_field(&mut out, &Sha256::digest(state));
+    out
+}
+
+/// A public key as 64 lower-case hex digits, the form printed and carried in bundles.
+pub fn hex_of(key: &VerifyingKey) -> String {
+    to_hex(key.as_bytes())
 }
 
 /// Reads a public key written as 64 hex digits.

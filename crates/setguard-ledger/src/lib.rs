@@ -11,10 +11,12 @@
 //! ([`postgres`]) is for several servers sharing one ledger, where the database's
 //! `UNIQUE (stream, seq)` keeps their appends from forking a stream.
 
+pub mod bundle;
 pub mod canonical;
 mod error;
 pub mod keys;
 pub mod postgres;
+pub mod snapshot;
 pub mod sqlite;
 mod store;
 pub mod verify;
@@ -22,7 +24,7 @@ pub mod verify;
 pub use canonical::{ChainHash, RecordFields};
 pub use error::LedgerError;
 pub use keys::{Checkpoint, NodeKey};
-pub use store::{Appended, Head, Record, Store};
+pub use store::{Appended, Head, Record, Snapshot, Store};
 
 use std::path::PathBuf;
 
@@ -33,15 +35,29 @@ use std::path::PathBuf;
 /// ledger's tables in it. Other schemes are refused, so a typo never silently creates a ledger
 /// somewhere unexpected.
 pub fn open(url: &str, key: NodeKey) -> Result<Box<dyn Store>, LedgerError> {
+    open_url(url, key, true)
+}
+
+/// Opens a ledger that must already exist: what reading commands (`verify`, `export`,
+/// `status`) use, so that a mistyped path is an error rather than a new, empty ledger.
+pub fn open_existing(url: &str, key: NodeKey) -> Result<Box<dyn Store>, LedgerError> {
+    open_url(url, key, false)
+}
+
+fn open_url(url: &str, key: NodeKey, create: bool) -> Result<Box<dyn Store>, LedgerError> {
     if let Some(path) = url.strip_prefix("sqlite:") {
         let path = path.strip_prefix("//").unwrap_or(path);
         if path.is_empty() {
             return Err(LedgerError::BadUrl(format!("{url:?} names no file")));
         }
-        return Ok(Box::new(sqlite::SqliteStore::open(
-            PathBuf::from(path),
-            key,
-        )?));
+        let path = PathBuf::from(path);
+        if !create && !path.exists() {
+            return Err(LedgerError::NotALedger {
+                path: path.display().to_string(),
+                why: "there is no such file".to_owned(),
+            });
+        }
+        return Ok(Box::new(sqlite::SqliteStore::open(path, key)?));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Box::new(crate::postgres::PostgresStore::open(url, key)?));

@@ -16,7 +16,7 @@ use crate::canonical::{ChainHash, RecordFields};
 use crate::error::LedgerError;
 use crate::keys::{Checkpoint, NodeKey};
 use crate::store::{
-    Appended, Head, RawRow, Record, Store, actor_of, checkpoint_from_parts, payload_of,
+    Appended, Head, RawRow, Record, Snapshot, Store, actor_of, checkpoint_from_parts, payload_of,
     seq_from_sql, seq_to_sql, time_of,
 };
 use postgres::error::SqlState;
@@ -33,9 +33,10 @@ const MIGRATION_LOCK: i64 = 0x5347_4C44;
 /// The migrations, in order; all pending ones run in one transaction at open, under
 /// [`MIGRATION_LOCK`], and are recorded in `schema_version`. Never edit or reorder a released
 /// migration: add a new one.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        r#"
     -- The events, one row per record. A stream is a production; seq counts from 1 without gaps.
     -- `payload` is the event's JSON exactly as hashed; `at` and `actor` repeat what it says,
     -- for queries. `prev_hash` and `hash` are the 32-byte SHA-256 chain (see canonical.rs).
@@ -80,7 +81,26 @@ const MIGRATIONS: &[(i32, &str)] = &[(
     CREATE TRIGGER checkpoints_no_truncate BEFORE TRUNCATE ON checkpoints
         FOR EACH STATEMENT EXECUTE FUNCTION setguard_append_only();
     "#,
-)];
+    ),
+    (
+        2,
+        r#"
+    -- The snapshot of each stream: its state as of (seq, head), to load it without replaying
+    -- every event, signed by the node that saved it (only that node uses it). Derived data,
+    -- outside the chain: it is replaced freely and rebuilt whenever it does not match the
+    -- events, so it carries no append-only trigger.
+    CREATE TABLE snapshots (
+        stream  TEXT COLLATE "C" PRIMARY KEY,
+        seq     BIGINT NOT NULL CHECK (seq >= 1),
+        head    BYTEA  NOT NULL CHECK (octet_length(head) = 32),
+        format  TEXT   NOT NULL,
+        state   BYTEA  NOT NULL,
+        signature BYTEA NOT NULL CHECK (octet_length(signature) = 64),
+        made_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    "#,
+    ),
+];
 
 /// A ledger in a PostgreSQL database, possibly shared with other setguard servers.
 pub struct PostgresStore {
@@ -413,13 +433,19 @@ impl PostgresStore {
         }
     }
 
-    fn run_read(&self, stream: &ProductionId, from_seq: u64) -> Result<Vec<Record>, LedgerError> {
+    fn run_read(
+        &self,
+        stream: &ProductionId,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Record>, LedgerError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self
             .client()?
             .query(
                 "SELECT seq, at, actor, payload, prev_hash, hash FROM events
-                 WHERE stream = $1 AND seq >= $2 ORDER BY seq",
-                &[&stream.as_str(), &seq_to_sql(from_seq)],
+                 WHERE stream = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+                &[&stream.as_str(), &seq_to_sql(from_seq), &limit],
             )
             .map_err(|e| self.error("reading events", e))?;
         rows.into_iter()
@@ -459,6 +485,54 @@ impl PostgresStore {
             .collect()
     }
 
+    fn run_save_snapshot(&self, stream: &ProductionId, snap: &Snapshot) -> Result<(), LedgerError> {
+        self.client()?
+            .execute(
+                "INSERT INTO snapshots (stream, seq, head, format, state, signature)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (stream) DO UPDATE SET
+                    seq = excluded.seq, head = excluded.head, format = excluded.format,
+                    state = excluded.state, signature = excluded.signature,
+                    made_at = excluded.made_at",
+                &[
+                    &stream.as_str(),
+                    &seq_to_sql(snap.seq),
+                    &&snap.head.as_bytes()[..],
+                    &snap.format,
+                    &snap.state,
+                    &snap.signature,
+                ],
+            )
+            .map_err(|e| self.error("saving a snapshot", e))?;
+        Ok(())
+    }
+
+    fn run_latest_snapshot(&self, stream: &ProductionId) -> Result<Option<Snapshot>, LedgerError> {
+        let row = self
+            .client()?
+            .query_opt(
+                "SELECT seq, head, format, state, signature FROM snapshots WHERE stream = $1",
+                &[&stream.as_str()],
+            )
+            .map_err(|e| self.error("reading a snapshot", e))?;
+        let Some(r) = row else { return Ok(None) };
+        let (seq, head, format, state, signature): (i64, Vec<u8>, String, Vec<u8>, Vec<u8>) = (
+            col(&r, 0)?,
+            col(&r, 1)?,
+            col(&r, 2)?,
+            col(&r, 3)?,
+            col(&r, 4)?,
+        );
+        // A snapshot is only a shortcut: one that cannot be read is treated as absent.
+        Ok(ChainHash::from_slice(&head).map(|head| Snapshot {
+            seq: seq_from_sql(seq),
+            head,
+            format,
+            state,
+            signature,
+        }))
+    }
+
     fn run_streams(&self) -> Result<Vec<ProductionId>, LedgerError> {
         let rows = self
             .client()?
@@ -488,8 +562,13 @@ impl Store for PostgresStore {
     ) -> Result<Appended, LedgerError> {
         self.watch(self.run_append(stream, expected_seq, events))
     }
-    fn read(&self, stream: &ProductionId, from_seq: u64) -> Result<Vec<Record>, LedgerError> {
-        self.watch(self.run_read(stream, from_seq))
+    fn read_page(
+        &self,
+        stream: &ProductionId,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Record>, LedgerError> {
+        self.watch(self.run_read(stream, from_seq, limit))
     }
     fn head(&self, stream: &ProductionId) -> Result<Head, LedgerError> {
         self.watch(self.run_head(stream))
@@ -499,5 +578,11 @@ impl Store for PostgresStore {
     }
     fn streams(&self) -> Result<Vec<ProductionId>, LedgerError> {
         self.watch(self.run_streams())
+    }
+    fn save_snapshot(&self, stream: &ProductionId, snap: &Snapshot) -> Result<(), LedgerError> {
+        self.watch(self.run_save_snapshot(stream, snap))
+    }
+    fn latest_snapshot(&self, stream: &ProductionId) -> Result<Option<Snapshot>, LedgerError> {
+        self.watch(self.run_latest_snapshot(stream))
     }
 }

@@ -1,26 +1,27 @@
-//! The SQLite ledger: one file, WAL with `synchronous=FULL`, one writer thread with group
+//! The SQLite ledger: one file, WAL with `synchronous=FULL`, one writer at a time with group
 //! commit, readers on their own connections.
 //!
-//! Appends are queued to the writer thread. It takes every request waiting, checks each against
-//! its expected seq, chains and inserts the events of those that hold, signs one checkpoint per
-//! stream touched, commits once, and only then answers each caller: an acknowledged append has
-//! been fsynced (WAL + `synchronous=FULL`), and a busy ledger pays one fsync per batch rather
-//! than per append.
+//! Appends are queued. The caller that finds no commit under way leads: it takes every request
+//! waiting (its own among them), checks each against its expected seq, chains and inserts the
+//! events of those that hold, signs one checkpoint per stream touched, commits once, and only
+//! then answers each caller: an acknowledged append has been fsynced (WAL +
+//! `synchronous=FULL`), and a busy ledger pays one fsync per batch rather than per append. The
+//! requests that arrived meanwhile are led by the first of their callers, so the next commit
+//! takes all of them. A lone appender commits on its own thread, with no hand-over to wait for.
 
 use crate::canonical::{ChainHash, RecordFields};
 use crate::error::LedgerError;
 use crate::keys::{Checkpoint, NodeKey};
 use crate::store::{
-    Appended, Head, RawRow, Record, Store, actor_of, checkpoint_from_parts, payload_of,
-    seq_from_sql, seq_to_sql, time_of,
+    Appended, Head, RawRow, Record, Snapshot, Store, checkpoint_from_parts, decode_rows,
+    payload_of, seq_from_sql, seq_to_sql, time_of,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use setguard_core::{Event, ProductionId};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::mpsc;
-use std::thread::JoinHandle;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 /// Written into the file header (`PRAGMA application_id`, "SGLD"), so that a setguard ledger
@@ -29,9 +30,10 @@ const APPLICATION_ID: i64 = 0x5347_4C44;
 
 /// The migrations, in order; each runs once, in its own transaction, recorded in
 /// `schema_version`. Never edit or reorder a released migration: add a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
     -- The events, one row per record. A stream is a production; seq counts from 1 without gaps.
     -- `payload` is the event's JSON exactly as hashed; `at` and `actor` repeat what it says,
     -- for queries. `prev_hash` and `hash` are the 32-byte SHA-256 chain (see canonical.rs).
@@ -67,13 +69,34 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
         BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
     "#,
-)];
+    ),
+    (
+        2,
+        r#"
+    -- The snapshot of each stream: its state as of (seq, head), to load it without replaying
+    -- every event, signed by the node that saved it (only that node uses it). Derived data,
+    -- outside the chain: it is replaced freely and rebuilt whenever it does not match the
+    -- events, so it carries no append-only trigger.
+    CREATE TABLE snapshots (
+        stream  TEXT    PRIMARY KEY,
+        seq     INTEGER NOT NULL CHECK (seq >= 1),
+        head    BLOB    NOT NULL CHECK (length(head) = 32),
+        format  TEXT    NOT NULL,
+        state   BLOB    NOT NULL,
+        signature BLOB  NOT NULL CHECK (length(signature) = 64),
+        made_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    );
+    "#,
+    ),
+];
 
 /// A ledger in one SQLite file.
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Option<mpsc::Sender<Request>>,
-    thread: Option<JoinHandle<()>>,
+    /// The write connection and the signing key, used by the leading appender only.
+    writer: Mutex<Writer>,
+    /// The appends waiting to be committed, and whether an appender is leading.
+    queue: Mutex<Queue>,
     /// Idle reader connections, reused; a reader never waits for the writer (WAL).
     readers: Mutex<Vec<Connection>>,
 }
@@ -86,13 +109,40 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+struct Writer {
+    conn: Connection,
+    key: NodeKey,
+}
+
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<Request>,
+    /// An appender is committing (or has been told to): new requests wait for it.
+    leading: bool,
+}
+
 /// One caller's append, waiting for the writer.
 struct Request {
     stream: String,
     expected_seq: u64,
-    /// Each event with its payload bytes, encoded on the caller's thread.
-    events: Vec<(Event, Vec<u8>)>,
-    reply: mpsc::Sender<Result<Appended, LedgerError>>,
+    /// Each event's columns, encoded on the caller's thread.
+    events: Vec<Encoded>,
+    reply: mpsc::Sender<Reply>,
+}
+
+/// An event as its row stores it: the time and actor columns and the JSON payload.
+struct Encoded {
+    time: String,
+    actor: Option<String>,
+    payload: Vec<u8>,
+}
+
+/// What a waiting caller is told.
+enum Reply {
+    /// Its append was committed, or refused.
+    Done(Result<Appended, LedgerError>),
+    /// It leads the next commit.
+    Lead,
 }
 
 impl SqliteStore {
@@ -102,17 +152,38 @@ impl SqliteStore {
         let path = path.into();
         let mut conn = connect(&path, true)?;
         prepare(&mut conn, &path)?;
-        let (tx, rx) = mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("ledger-writer".to_owned())
-            .spawn(move || writer(conn, key, rx))
-            .map_err(|e| LedgerError::storage("starting the writer thread", e))?;
         Ok(SqliteStore {
             path,
-            writer: Some(tx),
-            thread: Some(thread),
+            writer: Mutex::new(Writer { conn, key }),
+            queue: Mutex::new(Queue::default()),
             readers: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Commits every request waiting (the leader's own among them) and answers each; then
+    /// hands the lead to the first request that arrived meanwhile, or stands down.
+    fn lead(&self) {
+        // Also on unwinding: a panic must not leave the ledger led by no one.
+        let _hand_over = HandOver(self);
+        let batch = std::mem::take(
+            &mut self
+                .queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .waiting,
+        );
+        if batch.is_empty() {
+            return;
+        }
+        let answers = {
+            let mut w = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let Writer { conn, key } = &mut *w;
+            commit_batch(conn, key, &batch)
+        };
+        for (req, answer) in batch.into_iter().zip(answers) {
+            // A caller that stopped waiting is no reason to stop answering the others.
+            let _ = req.reply.send(Reply::Done(answer));
+        }
     }
 
     fn with_reader<T>(
@@ -124,7 +195,14 @@ impl SqliteStore {
             Some(c) => c,
             None => connect(&self.path, false)?,
         };
-        let out = f(&conn);
+        // A failure names the file, as opening does: with a damaged file, which one is the
+        // first thing the operator needs.
+        let out = f(&conn).map_err(|e| match e {
+            LedgerError::Storage(why) if !why.contains(&*self.path.to_string_lossy()) => {
+                LedgerError::Storage(format!("{}: {why}", self.path.display()))
+            }
+            other => other,
+        });
         if let Ok(mut v) = self.readers.lock() {
             v.push(conn);
         }
@@ -132,14 +210,21 @@ impl SqliteStore {
     }
 }
 
-impl Drop for SqliteStore {
-    /// Closing the queue lets the writer finish what it has, then stop; we wait for it so
-    /// that the file is closed when the store is gone.
+/// Passes the lead on when a leader is done: to the first request still waiting, whose caller
+/// then commits everything queued by the time it runs; with none waiting, no one leads.
+struct HandOver<'a>(&'a SqliteStore);
+
+impl Drop for HandOver<'_> {
     fn drop(&mut self) {
-        self.writer.take();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        let mut q = self.0.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        while let Some(first) = q.waiting.first() {
+            if first.reply.send(Reply::Lead).is_ok() {
+                return;
+            }
+            // Its caller no longer waits: nobody to answer.
+            q.waiting.remove(0);
         }
+        q.leading = false;
     }
 }
 
@@ -238,19 +323,6 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), LedgerError> {
     Ok(())
 }
 
-/// The writer thread: group commit until every sender is gone.
-fn writer(mut conn: Connection, key: NodeKey, rx: mpsc::Receiver<Request>) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        batch.extend(rx.try_iter());
-        let answers = commit_batch(&mut conn, &key, &batch);
-        for (req, answer) in batch.into_iter().zip(answers) {
-            // A caller that stopped waiting is no reason to stop writing for the others.
-            let _ = req.reply.send(answer);
-        }
-    }
-}
-
 /// Commits every request of `batch` that holds in one transaction, and returns the answer
 /// for each, in order. Nothing is answered `Ok` unless COMMIT returned.
 fn commit_batch(
@@ -258,10 +330,17 @@ fn commit_batch(
     key: &NodeKey,
     batch: &[Request],
 ) -> Vec<Result<Appended, LedgerError>> {
+    // Each caller is told what failed and in which file. Not `e.to_string()`: its
+    // "ledger storage: " prefix would then be printed twice.
+    let file = conn.path().unwrap_or_default().to_owned();
     let storage_failure = |e: &LedgerError| {
+        let why = match e {
+            LedgerError::Storage(why) => format!("{file}: {why}"),
+            other => format!("{file}: {other}"),
+        };
         batch
             .iter()
-            .map(|_| Err(LedgerError::Storage(e.to_string())))
+            .map(|_| Err(LedgerError::Storage(why.clone())))
             .collect()
     };
     let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
@@ -292,17 +371,20 @@ fn commit_batch(
     };
     for (stream, head) in wrote {
         let cp = key.checkpoint(stream, head.seq, head.hash);
-        let res = tx.execute(
-            "INSERT INTO checkpoints (stream, seq, head, signature, public_key)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                stream,
-                seq_to_sql(head.seq),
-                &head.hash.as_bytes()[..],
-                &cp.signature.to_bytes()[..],
-                &cp.public_key.as_bytes()[..]
-            ],
-        );
+        let res = tx
+            .prepare_cached(
+                "INSERT INTO checkpoints (stream, seq, head, signature, public_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    stream,
+                    seq_to_sql(head.seq),
+                    &head.hash.as_bytes()[..],
+                    &cp.signature.to_bytes()[..],
+                    &cp.public_key.as_bytes()[..]
+                ])
+            });
         if let Err(e) = res {
             return storage_failure(&LedgerError::storage("writing a checkpoint", e));
         }
@@ -341,16 +423,19 @@ fn append_one<'b>(
         )
         .map_err(|e| LedgerError::storage("preparing an insert", e))?;
     let mut prev = head;
-    for (event, payload) in &req.events {
+    for Encoded {
+        time,
+        actor,
+        payload,
+    } in &req.events
+    {
         let seq = prev.seq + 1;
-        let time = time_of(event);
-        let actor = actor_of(event);
         let hash = RecordFields {
             prev: &prev.hash,
             stream: &req.stream,
             seq,
-            time: &time,
-            actor,
+            time,
+            actor: actor.as_deref().unwrap_or(""),
             payload,
         }
         .hash();
@@ -358,7 +443,7 @@ fn append_one<'b>(
             req.stream,
             seq_to_sql(seq),
             time,
-            event.by.as_ref().map(|p| p.as_str()),
+            actor,
             payload,
             &prev.hash.as_bytes()[..],
             &hash.as_bytes()[..],
@@ -375,12 +460,10 @@ fn append_one<'b>(
 }
 
 fn read_head(conn: &Connection, stream: &str) -> Result<Head, LedgerError> {
+    // Cached: the writer reads a head for every stream of every commit.
     let row: Option<(i64, Vec<u8>)> = conn
-        .query_row(
-            "SELECT seq, hash FROM events WHERE stream = ?1 ORDER BY seq DESC LIMIT 1",
-            [stream],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT seq, hash FROM events WHERE stream = ?1 ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut stmt| stmt.query_row([stream], |r| Ok((r.get(0)?, r.get(1)?))))
         .optional()
         .map_err(|e| LedgerError::storage("reading the head", e))?;
     match row {
@@ -408,7 +491,13 @@ impl Store for SqliteStore {
         }
         let events = events
             .iter()
-            .map(|e| Ok((e.clone(), payload_of(e)?)))
+            .map(|e| {
+                Ok(Encoded {
+                    time: time_of(e),
+                    actor: e.by.as_ref().map(|p| p.as_str().to_owned()),
+                    payload: payload_of(e)?,
+                })
+            })
             .collect::<Result<Vec<_>, LedgerError>>()?;
         let (reply, answer) = mpsc::channel();
         let req = Request {
@@ -418,27 +507,48 @@ impl Store for SqliteStore {
             reply,
         };
         let gone = || LedgerError::Storage("the ledger writer has stopped".to_owned());
-        self.writer
-            .as_ref()
-            .ok_or_else(gone)?
-            .send(req)
-            .map_err(|_| gone())?;
-        answer.recv().map_err(|_| gone())?
+        {
+            let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            q.waiting.push(req);
+            if q.leading {
+                drop(q);
+                match answer.recv().map_err(|_| gone())? {
+                    Reply::Done(result) => return result,
+                    Reply::Lead => {}
+                }
+            } else {
+                q.leading = true;
+            }
+        }
+        // No one else is committing: this caller commits everything waiting, its own append
+        // among it, and finds its answer with the others'.
+        self.lead();
+        match answer.try_recv() {
+            Ok(Reply::Done(result)) => result,
+            Ok(Reply::Lead) | Err(_) => Err(gone()),
+        }
     }
 
-    fn read(&self, stream: &ProductionId, from_seq: u64) -> Result<Vec<Record>, LedgerError> {
+    fn read_page(
+        &self,
+        stream: &ProductionId,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Record>, LedgerError> {
+        // SQLite reads a negative LIMIT as "no limit".
+        let limit = i64::try_from(limit).unwrap_or(-1);
         self.with_reader(|conn| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT seq, at, actor, payload, prev_hash, hash FROM events
-                     WHERE stream = ?1 AND seq >= ?2 ORDER BY seq",
+                     WHERE stream = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3",
                 )
                 .map_err(|e| LedgerError::storage("preparing a read", e))?;
             let rows = stmt
-                .query_map(params![stream.as_str(), seq_to_sql(from_seq)], |r| {
+                .query_map(params![stream.as_str(), seq_to_sql(from_seq), limit], |r| {
                     // Columns are read whatever type they hold now: a row edited behind the
                     // ledger's back is for the verifier to name, not a storage failure.
-                    let text = |i| bytes(r, i).map(|b| String::from_utf8_lossy(&b).into_owned());
+                    let text = |i| bytes(r, i).map(text_of);
                     Ok(RawRow {
                         seq: r.get(0)?,
                         at: text(1)?,
@@ -452,11 +562,8 @@ impl Store for SqliteStore {
                     })
                 })
                 .map_err(|e| LedgerError::storage("reading events", e))?;
-            rows.map(|row| {
-                row.map_err(|e| LedgerError::storage("reading events", e))?
-                    .into_record()
-            })
-            .collect()
+            // Decoded as they are fetched, on every core for a long read.
+            decode_rows(rows.map(|row| row.map_err(|e| LedgerError::storage("reading events", e))))
         })
     }
 
@@ -512,6 +619,64 @@ impl Store for SqliteStore {
             .collect()
         })
     }
+
+    fn save_snapshot(&self, stream: &ProductionId, snap: &Snapshot) -> Result<(), LedgerError> {
+        // Written on a reader's connection rather than queued with the appends: a snapshot is
+        // rare and derived. It takes SQLite's write lock for one short statement, waiting its
+        // turn (busy timeout) like any writer; readers are never blocked (WAL).
+        self.with_reader(|conn| {
+            conn.execute(
+                "INSERT OR REPLACE INTO snapshots (stream, seq, head, format, state, signature)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    stream.as_str(),
+                    seq_to_sql(snap.seq),
+                    &snap.head.as_bytes()[..],
+                    snap.format,
+                    snap.state,
+                    snap.signature
+                ],
+            )
+            .map_err(|e| sql_error(&self.path, "saving a snapshot", e))?;
+            Ok(())
+        })
+    }
+
+    fn latest_snapshot(&self, stream: &ProductionId) -> Result<Option<Snapshot>, LedgerError> {
+        self.with_reader(|conn| {
+            type Row = (i64, Vec<u8>, String, Vec<u8>, Vec<u8>);
+            let row: Option<Row> = conn
+                .query_row(
+                    "SELECT seq, head, format, state, signature FROM snapshots WHERE stream = ?1",
+                    [stream.as_str()],
+                    |r| {
+                        Ok((
+                            r.get(0)?,
+                            bytes(r, 1)?,
+                            bytes_text(r, 2)?,
+                            bytes(r, 3)?,
+                            bytes(r, 4)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(|e| sql_error(&self.path, "reading a snapshot", e))?;
+            Ok(row.and_then(|(seq, head, format, state, signature)| {
+                // A snapshot is only a shortcut: one that cannot be read is treated as absent.
+                Some(Snapshot {
+                    seq: seq_from_sql(seq),
+                    head: ChainHash::from_slice(&head)?,
+                    format,
+                    state,
+                    signature,
+                })
+            }))
+        })
+    }
+}
+
+fn bytes_text(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<String> {
+    bytes(r, i).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 /// A column's bytes, whether stored as a blob or as text; any other type reads as no bytes,
@@ -522,4 +687,10 @@ fn bytes(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<u8>> {
         ValueRef::Blob(b) | ValueRef::Text(b) => b.to_vec(),
         _ => Vec::new(),
     })
+}
+
+/// Column bytes as text, invalid UTF-8 replaced; valid text (every row the ledger wrote) is
+/// taken as it is, without a copy.
+fn text_of(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }

@@ -6,8 +6,11 @@ mod common;
 
 use common::{Fixture, day_started, set_down, stream};
 use ed25519_dalek::VerifyingKey;
+use setguard_core::ProductionId;
+use setguard_core::{STATE_FORMAT, State};
+use setguard_ledger::snapshot::{self, Start};
 use setguard_ledger::verify::verify_store;
-use setguard_ledger::{ChainHash, Head, LedgerError, Store};
+use setguard_ledger::{ChainHash, Head, LedgerError, NodeKey, Snapshot, Store};
 
 fn empty_stream_is_at_genesis(store: &dyn Store, _key: &VerifyingKey) {
     let s = stream("rust");
@@ -135,6 +138,199 @@ fn a_stream_written_through_the_store_verifies(store: &dyn Store, key: &Verifyin
     );
 }
 
+fn read_page_returns_at_most_its_limit(store: &dyn Store, _key: &VerifyingKey) {
+    let s = stream("rust");
+    let events: Vec<_> = (1..=5).map(set_down).collect();
+    store.append(&s, 0, &events).unwrap();
+    let seqs = |from, limit| {
+        store
+            .read_page(&s, from, limit)
+            .unwrap()
+            .iter()
+            .map(|r| r.seq)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(seqs(1, 2), [1, 2]);
+    assert_eq!(seqs(4, 2), [4, 5]);
+    assert_eq!(seqs(5, 9), [5]);
+    assert!(seqs(6, 9).is_empty());
+    assert!(seqs(1, 0).is_empty());
+}
+
+/// The state every event of the stream gives, the slow way: what a snapshot must agree with.
+fn from_scratch(store: &dyn Store, s: &ProductionId) -> Vec<u8> {
+    let mut state = State::new();
+    for r in store.read(s, 1).unwrap() {
+        state.apply(&r.event);
+    }
+    serde_json::to_vec(&state).unwrap()
+}
+
+fn appended(store: &dyn Store, s: &ProductionId, from: u64, to: u64) -> Head {
+    let events: Vec<_> = (from..=to).map(set_down).collect();
+    let a = store.append(s, from - 1, &events).unwrap();
+    Head {
+        seq: a.last_seq,
+        hash: a.head,
+    }
+}
+
+/// A snapshot of `state` at `seq` on `s`, signed by `key` as the node would sign it.
+fn signed(key: &NodeKey, s: &ProductionId, seq: u64, head: ChainHash, state: Vec<u8>) -> Snapshot {
+    let signature = key.sign_snapshot(s.as_str(), seq, &head, STATE_FORMAT, &state);
+    Snapshot {
+        seq,
+        head,
+        format: STATE_FORMAT.to_owned(),
+        state,
+        signature: signature.to_bytes().to_vec(),
+    }
+}
+
+fn a_saved_snapshot_replaces_the_one_before(store: &dyn Store, _key: &VerifyingKey) {
+    let s = stream("rust");
+    let key = NodeKey::ephemeral();
+    assert_eq!(store.latest_snapshot(&s).unwrap(), None);
+    let snap = |seq: u64| {
+        signed(
+            &key,
+            &s,
+            seq,
+            ChainHash::GENESIS,
+            vec![u8::try_from(seq).unwrap()],
+        )
+    };
+    store.save_snapshot(&s, &snap(2)).unwrap();
+    assert_eq!(store.latest_snapshot(&s).unwrap(), Some(snap(2)));
+    store.save_snapshot(&s, &snap(5)).unwrap();
+    assert_eq!(store.latest_snapshot(&s).unwrap(), Some(snap(5)));
+    // Even by one at an earlier seq: a snapshot found wrong must always be replaceable.
+    store.save_snapshot(&s, &snap(3)).unwrap();
+    assert_eq!(store.latest_snapshot(&s).unwrap(), Some(snap(3)));
+    assert_eq!(store.latest_snapshot(&stream("other")).unwrap(), None);
+}
+
+fn a_production_loads_from_its_snapshot_and_the_events_after_it(
+    store: &dyn Store,
+    _key: &VerifyingKey,
+) {
+    let s = stream("rust");
+    let key = NodeKey::ephemeral();
+    let first = appended(store, &s, 1, 6);
+    let loaded = snapshot::load(store, &s, &key).unwrap();
+    assert_eq!((loaded.from, loaded.head), (Start::NoSnapshot, first));
+    snapshot::save(store, &s, &loaded.state, loaded.head, &key).unwrap();
+
+    let last = appended(store, &s, 7, 10);
+    let loaded = snapshot::load(store, &s, &key).unwrap();
+    assert_eq!(loaded.from, Start::Snapshot { seq: 6 });
+    assert_eq!((loaded.replayed, loaded.head), (4, last));
+    assert_eq!(loaded.state.events, 10);
+    assert_eq!(
+        serde_json::to_vec(&loaded.state).unwrap(),
+        from_scratch(store, &s)
+    );
+    // A reader that does not hold the node's key never trusts it.
+    let other = NodeKey::ephemeral();
+    let read = snapshot::load_read_only(store, &s, Some(&other.public())).unwrap();
+    assert!(
+        matches!(read.from, Start::Rebuilt { .. }),
+        "{:?}",
+        read.from
+    );
+    assert_eq!(
+        serde_json::to_vec(&read.state).unwrap(),
+        from_scratch(store, &s)
+    );
+    let read = snapshot::load_read_only(store, &s, None).unwrap();
+    assert!(
+        matches!(read.from, Start::Rebuilt { .. }),
+        "{:?}",
+        read.from
+    );
+}
+
+fn a_snapshot_that_does_not_fit_the_stream_is_rebuilt(store: &dyn Store, _key: &VerifyingKey) {
+    let s = stream("rust");
+    let key = NodeKey::ephemeral();
+    let head = appended(store, &s, 1, 8);
+    let (state_at_4, hash_at_4) = {
+        let mut state = State::new();
+        for r in store.read_page(&s, 1, 4).unwrap() {
+            state.apply(&r.event);
+        }
+        (
+            serde_json::to_vec(&state).unwrap(),
+            store.read_page(&s, 4, 1).unwrap()[0].hash,
+        )
+    };
+    let good = signed(&key, &s, 4, hash_at_4, state_at_4.clone());
+    store.save_snapshot(&s, &good).unwrap();
+    let loaded = snapshot::load(store, &s, &key).unwrap();
+    assert_eq!(
+        (loaded.from, loaded.replayed),
+        (Start::Snapshot { seq: 4 }, 4)
+    );
+    // A state edited in the database: the same seq and head, but no longer what was signed.
+    let mut forged_state = String::from_utf8(state_at_4.clone()).unwrap();
+    forged_state = forged_state.replacen("\"events\":4", "\"events\":3", 1);
+    assert_ne!(forged_state.as_bytes(), state_at_4.as_slice());
+    let bad = [
+        (
+            "a forged state",
+            Snapshot {
+                state: forged_state.into_bytes(),
+                ..good.clone()
+            },
+        ),
+        (
+            "another node's",
+            signed(&NodeKey::ephemeral(), &s, 4, hash_at_4, state_at_4.clone()),
+        ),
+        (
+            "another build",
+            Snapshot {
+                format: "setguard-state/0".to_owned(),
+                ..good.clone()
+            },
+        ),
+        (
+            "another head",
+            signed(&key, &s, 4, head.hash, state_at_4.clone()),
+        ),
+        (
+            "unreadable",
+            signed(&key, &s, 4, hash_at_4, b"{not json".to_vec()),
+        ),
+        (
+            "past the end",
+            signed(&key, &s, 9, hash_at_4, state_at_4.clone()),
+        ),
+    ];
+    for (what, snap) in bad {
+        store.save_snapshot(&s, &snap).unwrap();
+        let loaded = snapshot::load(store, &s, &key).unwrap();
+        assert!(
+            matches!(loaded.from, Start::Rebuilt { .. }),
+            "{what}: {:?}",
+            loaded.from
+        );
+        assert_eq!(loaded.head, head, "{what}");
+        assert_eq!(
+            serde_json::to_vec(&loaded.state).unwrap(),
+            from_scratch(store, &s),
+            "{what}"
+        );
+        // The writing load replaced it with a good one at the head.
+        let next = snapshot::load(store, &s, &key).unwrap();
+        assert_eq!(
+            (next.from, next.replayed),
+            (Start::Snapshot { seq: 8 }, 0),
+            "{what}"
+        );
+    }
+}
+
 macro_rules! contract {
     ($backend:ident: $($test:ident),* $(,)?) => {
         mod $backend {
@@ -162,6 +358,10 @@ contract!(sqlite:
     an_empty_ledger_lists_no_streams,
     each_append_leaves_a_signed_checkpoint_of_its_head,
     a_stream_written_through_the_store_verifies,
+    read_page_returns_at_most_its_limit,
+    a_saved_snapshot_replaces_the_one_before,
+    a_production_loads_from_its_snapshot_and_the_events_after_it,
+    a_snapshot_that_does_not_fit_the_stream_is_rebuilt,
 );
 
 contract!(postgres:
@@ -174,4 +374,8 @@ contract!(postgres:
     an_empty_ledger_lists_no_streams,
     each_append_leaves_a_signed_checkpoint_of_its_head,
     a_stream_written_through_the_store_verifies,
+    read_page_returns_at_most_its_limit,
+    a_saved_snapshot_replaces_the_one_before,
+    a_production_loads_from_its_snapshot_and_the_events_after_it,
+    a_snapshot_that_does_not_fit_the_stream_is_rebuilt,
 );

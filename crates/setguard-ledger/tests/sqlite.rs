@@ -101,5 +101,6 @@ fn wal_and_full_sync_are_on() {
     let version: i64 = raw
         .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 1);
+    // 1: events and checkpoints; 2: snapshots.
+    assert_eq!(version, 2);
 }
