@@ -1,5 +1,5 @@
-//! The command line: `setguard replay` and `setguard rules`. Parsing is clap's; each command's
-//! work is a function returning its exit code, so `main` stays one line.
+//! The command line (`replay`, `verify`, `export`, `status`, `key`, `rules`). Parsing is
+//! clap's; each command's work is a function returning its exit code, so `main` stays short.
 
 use crate::ledger;
 use crate::rules_cmd;
@@ -20,6 +20,11 @@ use std::process::ExitCode;
     after_help = "Examples:
   setguard rules                      list every safety rule, with its source
   setguard replay scenarios/*.toml    replay scenario files (exit 0 when every expectation holds)
+  setguard replay --db sqlite:set.db scenarios/rust-2021.toml
+                                      record a scenario in a real ledger
+  setguard export --db sqlite:set.db --production rust --out evidence
+                                      write an investigator's evidence bundle
+  setguard verify --bundle evidence   check every hash and signature of a bundle
 
 `setguard help replay` says how scenario files are written and what the exit codes mean."
 )]
@@ -87,15 +92,116 @@ signed by the node's key (the key in the data directory, when there is one).
 Exit codes:
   0  every production verified
   1  a production did not (its first bad seq and why are printed)
-  2  the ledger could not be opened or read",
+  2  the ledger or bundle could not be opened or read
+
+With --bundle, the same checks run on an exported evidence bundle, and its events must end where
+its manifest says. A snapshot (derived data, used to load a production fast) that does not match
+the events is reported as a warning: it is rebuilt on the next load.",
         after_help = "Example:
-  setguard verify --db sqlite:rust.db"
+  setguard verify --db sqlite:rust.db
+  setguard verify --bundle rust-evidence --key 3b6a27bc..."
     )]
+    #[command(group(clap::ArgGroup::new("source").required(true).args(["db", "bundle"])))]
     Verify {
         /// The ledger to check (`sqlite:PATH` or `postgres://...`).
         #[arg(long, value_name = "URL")]
-        db: String,
+        db: Option<String>,
+        /// An evidence bundle (from `setguard export`) to check instead of a ledger.
+        #[arg(long, value_name = "DIR")]
+        bundle: Option<PathBuf>,
+        /// With --bundle: the node's public key (64 hex digits) as published elsewhere; every
+        /// checkpoint must be signed by it. Default: the node key in the data directory, if any.
+        #[arg(long, value_name = "HEX", requires = "bundle")]
+        key: Option<String>,
         /// Where the node's key is kept, to check that it signed the checkpoints.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Run the server: the set board and its live updates, over the ledger.
+    #[command(
+        long_about = "Run the server: the set board (every item's state in large words, live), \
+over the ledger, with a ticker that raises the alarms passing time brings. Settings come from \
+defaults, then the config file (--config or SETGUARD_CONFIG), then SETGUARD_ environment \
+variables, then these flags; `setguard default-config` prints a commented example.
+
+This release serves the board and its JSON read-only; commands are given with `replay --db`
+until sign-in is in place.",
+        after_help = "Example:
+  setguard serve --demo               a demo production with a day in progress, at http://127.0.0.1:8080/
+  setguard serve --db sqlite:set.db --listen 0.0.0.0:8080"
+    )]
+    Serve {
+        /// The ledger (`sqlite:PATH` or `postgres://...`); default: setguard.db in the data dir.
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
+        /// The address to listen on (default 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Where the node's key (and the default ledger) live.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Load the demo production if the ledger does not hold it yet.
+        #[arg(long)]
+        demo: bool,
+        /// A config file (TOML; see `setguard default-config`).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Print a commented example config file for `setguard serve`.
+    DefaultConfig,
+    /// Print the node's public key, to publish so that its bundles and reports can be checked.
+    Key {
+        /// Where the node's key is kept.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Write one production's evidence bundle: events, checkpoints, keys and a README.
+    #[command(
+        long_about = "Write one production's evidence bundle into a new directory: every event \
+(JSON lines, with its hashes), every signed checkpoint, the public keys that signed them, a \
+manifest, SHA256SUMS, and a README that explains the format byte for byte, so that an \
+investigator can verify the record with Python and OpenSSL, without setguard.
+
+Exit codes:
+  0  the bundle was written
+  2  it could not be (nothing is left behind in the directory)",
+        after_help = "Example:
+  setguard export --db sqlite:rust.db --production rust --out rust-evidence
+  setguard verify --bundle rust-evidence"
+    )]
+    Export {
+        /// The ledger to read (`sqlite:PATH` or `postgres://...`).
+        #[arg(long, value_name = "URL")]
+        db: String,
+        /// The production's id.
+        #[arg(long, value_name = "ID")]
+        production: String,
+        /// A directory that does not exist yet, or is empty.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Show a production as it stands: where every item is, the lots, open incidents.
+    #[command(
+        long_about = "Show a production as it stands: where every item is (in storage, with whom, \
+set down where), rounds in it, quarantines, the lots and what is out of them, open incidents, a \
+stop-work. It is loaded from the ledger's latest snapshot of the production plus the events \
+recorded after it (a snapshot that does not match the events is rebuilt, and a new one saved \
+when many events had to be replayed).
+
+Exit codes:
+  0  shown
+  2  the ledger could not be read, or holds no such production",
+        after_help = "Example:
+  setguard status --db sqlite:rust.db --production rust"
+    )]
+    Status {
+        /// The ledger to read (`sqlite:PATH` or `postgres://...`).
+        #[arg(long, value_name = "URL")]
+        db: String,
+        /// The production's id.
+        #[arg(long, value_name = "ID")]
+        production: String,
+        /// Where the node's key is kept: a snapshot is used only if this node signed it.
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
     },
@@ -125,8 +231,20 @@ pub fn main() -> ExitCode {
             db,
             data_dir,
         } => replay(&files, json, db.as_deref(), data_dir),
-        Cmd::Verify { db, data_dir } => {
-            ledger::verify(&db, &ledger::data_dir(data_dir)).map(|ok| {
+        Cmd::Verify {
+            db,
+            bundle,
+            key,
+            data_dir,
+        } => {
+            let verified = match (db, bundle) {
+                (_, Some(dir)) => {
+                    ledger::verify_bundle(&dir, key.as_deref(), &ledger::data_dir(data_dir))
+                }
+                (Some(db), None) => ledger::verify(&db, &ledger::data_dir(data_dir)),
+                (None, None) => Err(anyhow::anyhow!("give --db URL or --bundle DIR")),
+            };
+            verified.map(|ok| {
                 if ok {
                     ExitCode::SUCCESS
                 } else {
@@ -134,6 +252,37 @@ pub fn main() -> ExitCode {
                 }
             })
         }
+        Cmd::Export {
+            db,
+            production,
+            out,
+        } => ledger::export(&db, &production, &out).map(|()| ExitCode::SUCCESS),
+        Cmd::Serve {
+            db,
+            listen,
+            data_dir,
+            demo,
+            config,
+        } => crate::serve::serve(setguard_server::config::Overrides {
+            config_file: config,
+            db,
+            data_dir,
+            listen,
+            demo,
+        }),
+        Cmd::DefaultConfig => {
+            print(setguard_server::config::DEFAULT_CONFIG).map(|()| ExitCode::SUCCESS)
+        }
+        Cmd::Key { data_dir } => ledger::print_key(&ledger::data_dir(data_dir))
+            .and_then(|out| print(&out))
+            .map(|()| ExitCode::SUCCESS),
+        Cmd::Status {
+            db,
+            production,
+            data_dir,
+        } => crate::status::status(&db, &production, &ledger::data_dir(data_dir))
+            .and_then(|out| print(&out))
+            .map(|()| ExitCode::SUCCESS),
         Cmd::Rules { json } => {
             let out = if json {
                 rules_cmd::json()
@@ -208,7 +357,10 @@ pub fn replay(
     let timelines: Vec<_> = match db {
         None => scenarios.iter().map(scenario::run::run).collect(),
         Some(url) => {
-            let store = ledger::open_for_writing(url, &ledger::data_dir(data_dir))?;
+            let data_dir = ledger::data_dir(data_dir);
+            let store = ledger::open_for_writing(url, &data_dir)?;
+            let key = setguard_ledger::NodeKey::load_or_create(&data_dir)
+                .with_context(|| format!("loading the node key in {}", data_dir.display()))?;
             let mut out = Vec::new();
             for s in &scenarios {
                 let stream = ProductionId::parse(&s.production.id)
@@ -218,6 +370,7 @@ pub fn replay(
                     scenario::run::run_into(s, &mut journal)
                         .with_context(|| format!("{}: recording in {url}", s.file))?,
                 );
+                ledger::snapshot_after_replay(store.as_ref(), journal.stream(), &key);
             }
             out
         }

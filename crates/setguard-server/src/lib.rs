@@ -1,0 +1,18 @@
+//! The setguard server: the productions kept live in memory over the ledger, the set board, and
+//! the API. Every command goes through the same `judge` as replay, is recorded in the ledger,
+//! and only then applied.
+//!
+//! How a request travels: HTTP handler (`api`, `web`) -> [`live::Productions`] (the production's
+//! state, locked while a command is judged) -> `setguard_core::judge` -> `Store::append` ->
+//! `State::apply` -> a [`live::Change`] to every open set board.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod live;
+pub mod ticker;
+pub mod web;
+
+pub use app::{App, router, serve};
+pub use config::Config;

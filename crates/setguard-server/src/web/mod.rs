@@ -1,0 +1,29 @@
+//! The pages, server-rendered with minijinja from templates compiled into the binary.
+
+pub mod board;
+
+use minijinja::Environment;
+use std::sync::OnceLock;
+
+/// The templates, loaded once.
+pub fn templates() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        // Autoescaping is on for .html names: text from the record (names, summaries) is
+        // never markup.
+        for (name, text) in [
+            ("board.html", include_str!("../../templates/board.html")),
+            (
+                "board_body.html",
+                include_str!("../../templates/board_body.html"),
+            ),
+        ] {
+            if let Err(e) = env.add_template(name, text) {
+                // A template that does not compile is a build mistake, caught by the tests.
+                tracing::error!(template = name, error = %e, "template");
+            }
+        }
+        env
+    })
+}

@@ -1,0 +1,267 @@
+//! The set board over a real SQLite ledger: the demo day, its page and JSON, live updates over
+//! server-sent events on a real socket, and alarms raised by the ticker with nobody acting.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use setguard_core::{At, Command, PersonId, ProductionId};
+use setguard_ledger::sqlite::SqliteStore;
+use setguard_ledger::{NodeKey, Store};
+use setguard_server::live::Productions;
+use setguard_server::{App, demo, router, ticker};
+use std::io::{BufRead, BufReader, Write};
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+struct Server {
+    _dir: tempfile::TempDir,
+    productions: Arc<Productions>,
+}
+
+fn server() -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(dir.path().join("set.db"), NodeKey::ephemeral()).expect("ledger");
+    let store: Arc<dyn Store> = Arc::new(store);
+    Server {
+        _dir: dir,
+        productions: Arc::new(Productions::new(store, NodeKey::ephemeral())),
+    }
+}
+
+async fn get(s: &Server, uri: &str) -> (StatusCode, String) {
+    let app = router(App {
+        productions: s.productions.clone(),
+    });
+    let res = app
+        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    let status = res.status();
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn cmd(json: &str) -> Command {
+    serde_json::from_str(json).expect("a command")
+}
+
+fn person(id: &str) -> Option<PersonId> {
+    Some(PersonId::parse(id).expect("id"))
+}
+
+#[tokio::test]
+async fn the_demo_day_is_recorded_under_the_rules_and_shown_on_the_board() {
+    let s = server();
+    assert!(demo::load_if_absent(&s.productions).await.expect("demo"));
+    // Loading it again finds it there.
+    assert!(!demo::load_if_absent(&s.productions).await.expect("demo"));
+
+    let (status, json) = get(&s, "/api/v1/productions/dusty-creek/board").await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let b: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let item = |id: &str| {
+        b["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["id"] == id)
+            .cloned()
+            .expect("the item")
+    };
+    // The performer holds a revolver checked in their sight and confirmed: cold, for now.
+    assert_eq!(item("colt-1")["status"], "COLD", "{json}");
+    assert!(
+        item("colt-1")["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("WITH Lee Marsh")
+    );
+    assert_eq!(item("colt-2")["status"], "WITH ROSA VEGA (ARMORER)");
+    assert_eq!(item("colt-3")["status"], "IN STORAGE");
+    assert_eq!(
+        (
+            b["lots"][0]["in_box"].as_u64(),
+            b["lots"][0]["out"].as_i64()
+        ),
+        (Some(44), Some(6))
+    );
+    assert_eq!(b["called"][0], "saloon-standoff");
+
+    let (status, html) = get(&s, "/productions/dusty-creek/board").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("<title>Dusty Creek (demo) - set board</title>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("IN STORAGE") && html.contains("COLD"),
+        "{html}"
+    );
+    assert!(html.contains("EventSource"));
+    let (_, part) = get(&s, "/productions/dusty-creek/board?part=body").await;
+    assert!(
+        part.contains("IN STORAGE") && !part.contains("<html"),
+        "{part}"
+    );
+
+    // One production: the front page goes straight to its board.
+    let (status, _) = get(&s, "/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn unknown_productions_are_404_with_a_reason_and_health_answers() {
+    let s = server();
+    let (status, body) = get(&s, "/healthz").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok\n"));
+    for uri in [
+        "/api/v1/productions/nowhere/board",
+        "/productions/nowhere/board",
+        "/productions/nowhere/board/events",
+        "/api/v1/productions/NOT%20AN%20ID/board",
+    ] {
+        let (status, body) = get(&s, uri).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}: {body}");
+        let err: serde_json::Value = serde_json::from_str(&body).expect("a JSON error");
+        assert!(
+            err["error"]
+                .as_str()
+                .expect("error")
+                .contains("no production"),
+            "{uri}: {body}"
+        );
+    }
+    let (status, body) = get(&s, "/api/v1/productions").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "[]"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_hears_of_a_change_within_a_second() {
+    let s = server();
+    demo::load_if_absent(&s.productions).await.expect("demo");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = router(App {
+        productions: s.productions.clone(),
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    // A set board's connection, read on its own thread like a browser would.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut conn = std::net::TcpStream::connect(addr).expect("connect");
+        conn.write_all(
+            b"GET /productions/dusty-creek/board/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n",
+        )
+        .expect("request");
+        for line in BufReader::new(conn).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Wait for the response head, so the subscription exists before the change.
+    let started = std::time::Instant::now();
+    loop {
+        let line = rx.recv_timeout(Duration::from_secs(5)).expect("response");
+        if line.is_empty() {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+    let id = ProductionId::parse("dusty-creek").expect("id");
+    let done = s
+        .productions
+        .execute(
+            &id,
+            person("rosa"),
+            &cmd(r#"{"do":"store","item":"colt-2"}"#),
+        )
+        .await
+        .expect("recorded");
+    assert!(done.refused.is_empty(), "{:?}", done.refused);
+    let changed = std::time::Instant::now();
+    let heard = loop {
+        match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(line) if line == "event: change" => break true,
+            Ok(_) => continue,
+            Err(_) => break false,
+        }
+    };
+    assert!(heard, "no change event within a second");
+    assert!(changed.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn the_ticker_raises_an_unattended_alarm_with_nobody_acting() {
+    let s = server();
+    let id = ProductionId::parse("ranch").expect("id");
+    let now = setguard_server::clock::local_now("UTC");
+    let start = At::from_naive(now.naive() - chrono::Duration::minutes(60));
+    s.productions
+        .open(
+            &id,
+            cmd(r#"{"do":"open-production","id":"ranch","name":"Ranch","timezone":"UTC"}"#),
+            start,
+        )
+        .await
+        .expect("open");
+    let setup = [
+        (
+            None,
+            r#"{"do":"register-person","id":"rosa","name":"Rosa"}"#,
+        ),
+        (
+            None,
+            r#"{"do":"grant-credential","person":"rosa","kind":"handler","expires":"2099-01-01"}"#,
+        ),
+        (
+            None,
+            r#"{"do":"assign-role","person":"rosa","role":"armorer"}"#,
+        ),
+        (
+            None,
+            r#"{"do":"register-item","id":"colt","kind":"functional","class":"revolver"}"#,
+        ),
+        (None, r#"{"do":"register-person","id":"sam","name":"Sam"}"#),
+        (
+            None,
+            r#"{"do":"assign-role","person":"sam","role":"first-ad"}"#,
+        ),
+        (
+            person("sam"),
+            r#"{"do":"name-compliance-contact","person":"sam"}"#,
+        ),
+        (person("rosa"), r#"{"do":"check-out","item":"colt"}"#),
+        (
+            person("rosa"),
+            r#"{"do":"set-down","item":"colt","place":"the cart"}"#,
+        ),
+    ];
+    for (i, (by, json)) in setup.into_iter().enumerate() {
+        let at = start.plus_minutes(u32::try_from(i).expect("small"));
+        let done = s
+            .productions
+            .execute_at(&id, by, &cmd(json), Some(at))
+            .await
+            .expect("recorded");
+        assert!(done.refused.is_empty(), "{json}: {:?}", done.refused);
+    }
+    let before = s.productions.view(&id, |_, h| h.seq).await.expect("view");
+    // Nobody acts; the ticker runs.
+    ticker::tick_all(&s.productions).await;
+    let (_, json) = get(&s, "/api/v1/productions/ranch/board").await;
+    let after = s.productions.view(&id, |_, h| h.seq).await.expect("view");
+    assert!(after > before, "the ticker recorded the alarm");
+    assert!(json.contains("UNATTENDED"), "{json}");
+    // Once: a second round raises nothing more.
+    ticker::tick_all(&s.productions).await;
+    assert_eq!(
+        s.productions.view(&id, |_, h| h.seq).await.expect("view"),
+        after
+    );
+}
