@@ -26,6 +26,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+/// The channel every append is announced on (`NOTIFY`), with the payload "STREAM SEQ": the
+/// stream and its new last seq. A server that `LISTEN`s on it learns of other servers' appends.
+pub const CHANGES_CHANNEL: &str = "setguard_changes";
+
 /// The key of the advisory lock held while migrating ("SGLD"), so that servers starting
 /// together migrate one after the other instead of racing to create the same tables.
 const MIGRATION_LOCK: i64 = 0x5347_4C44;
@@ -110,7 +114,7 @@ pub struct PostgresStore {
     key: NodeKey,
     /// One connection, taken in turn. It is remade on the next call after it is lost, so a
     /// restarted database costs the calls in flight, not the server.
-    client: Mutex<Client>,
+    client: Mutex<Option<Client>>,
     /// Set when a call failed at the storage level: the connection may be half-dead without
     /// knowing it yet, so the next call makes a new one.
     suspect: AtomicBool,
@@ -145,20 +149,24 @@ impl PostgresStore {
             config,
             place,
             key,
-            client: Mutex::new(client),
+            client: Mutex::new(Some(client)),
             suspect: AtomicBool::new(false),
         })
     }
 
     /// The connection, remade first if it was lost.
-    fn client(&self) -> Result<MutexGuard<'_, Client>, LedgerError> {
+    fn client(&self) -> Result<ClientGuard<'_>, LedgerError> {
         // A panic while the lock was held left at most an open transaction, which postgres
         // rolls back when it is dropped: the client is still good to use.
         let mut client = self.client.lock().unwrap_or_else(PoisonError::into_inner);
-        if client.is_closed() || self.suspect.swap(false, Ordering::SeqCst) {
-            *client = connect(&self.config, &self.place)?;
+        let usable = client.as_ref().is_some_and(|c| !c.is_closed());
+        if !usable || self.suspect.swap(false, Ordering::SeqCst) {
+            if let Some(old) = client.take() {
+                close_elsewhere(old);
+            }
+            *client = Some(connect(&self.config, &self.place)?);
         }
-        Ok(client)
+        Ok(ClientGuard(client))
     }
 
     /// Passes a result through, marking the connection suspect after a storage failure.
@@ -172,6 +180,46 @@ impl PostgresStore {
     fn error(&self, doing: &str, e: postgres::Error) -> LedgerError {
         error(&self.place, doing, e)
     }
+}
+
+/// The connection, held for one call; it is always there (see [`PostgresStore::client`]).
+struct ClientGuard<'a>(MutexGuard<'a, Option<Client>>);
+
+impl std::ops::Deref for ClientGuard<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        // `client()` only hands out a guard after putting a connection in.
+        self.0.as_ref().expect("a connection is in place")
+    }
+}
+
+impl std::ops::DerefMut for ClientGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.0.as_mut().expect("a connection is in place")
+    }
+}
+
+impl Drop for PostgresStore {
+    /// The blocking client closes its connection by running a small runtime of its own, which
+    /// panics on a thread that already drives one (the server's). So it is closed on a thread
+    /// of its own, whoever drops the store.
+    fn drop(&mut self) {
+        let client = self
+            .client
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(c) = client {
+            close_elsewhere(c);
+        }
+    }
+}
+
+/// Drops a client on a thread of its own (see `Drop for PostgresStore`).
+fn close_elsewhere(client: Client) {
+    let _ = std::thread::Builder::new()
+        .name("ledger-pg-close".to_owned())
+        .spawn(move || drop(client));
 }
 
 /// "host:port/dbname", from the parts of the config that name the place, not the credentials.
@@ -382,6 +430,13 @@ impl PostgresStore {
             ],
         )
         .map_err(fail("writing a checkpoint"))?;
+        // Other servers sharing the ledger hear of it on commit (a NOTIFY is sent only if the
+        // transaction commits), so their set boards follow without polling.
+        tx.execute(
+            "SELECT pg_notify($1, $2)",
+            &[&CHANGES_CHANNEL, &format!("{stream} {}", prev.seq)],
+        )
+        .map_err(fail("announcing the append"))?;
         Ok(Appended {
             first_seq: head.seq + 1,
             last_seq: prev.seq,

@@ -55,6 +55,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if config.demo && crate::demo::load_if_absent(&productions).await? {
         println!("loaded the demo production {}", crate::demo::DEMO);
     }
+    if config.db.starts_with("postgres://") || config.db.starts_with("postgresql://") {
+        tokio::spawn(crate::follow::run(productions.clone(), config.db.clone()));
+    }
     tokio::spawn(crate::ticker::run(
         productions.clone(),
         Duration::from_secs(config.tick_seconds),

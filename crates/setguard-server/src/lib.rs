@@ -10,6 +10,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod follow;
 pub mod live;
 pub mod ticker;
 pub mod web;

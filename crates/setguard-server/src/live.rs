@@ -301,6 +301,48 @@ impl Productions {
         }
     }
 
+    /// Another server recorded `id` up to `seq`: if this server holds the production and is
+    /// behind, it applies what it missed and tells its set boards.
+    pub async fn follow(&self, id: &ProductionId, seq: u64) -> Result<(), LiveError> {
+        let Some(live) = self.cached(id) else {
+            // Not held here: it is loaded, current, when first asked for.
+            return Ok(());
+        };
+        let mut g = live.lock().await;
+        if g.head.seq >= seq {
+            return Ok(());
+        }
+        self.catch_up(id, &mut g).await?;
+        self.announce(Change {
+            production: id.clone(),
+            seq: g.head.seq,
+        });
+        Ok(())
+    }
+
+    /// Brings every production held here up to date (after missing announcements).
+    pub async fn catch_up_all(&self) {
+        let held: Vec<(ProductionId, Arc<Mutex<Live>>)> = self
+            .live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (id, live) in held {
+            let mut g = live.lock().await;
+            let before = g.head.seq;
+            match self.catch_up(&id, &mut g).await {
+                Ok(()) if g.head.seq > before => self.announce(Change {
+                    production: id.clone(),
+                    seq: g.head.seq,
+                }),
+                Ok(()) => {}
+                Err(e) => tracing::warn!(production = %id, error = %e, "catching up"),
+            }
+        }
+    }
+
     /// Applies what other servers recorded after `g.head`.
     pub async fn catch_up(&self, id: &ProductionId, g: &mut Live) -> Result<(), LiveError> {
         let (store, stream, from) = (self.store.clone(), id.clone(), g.head.seq + 1);
