@@ -35,32 +35,39 @@ use std::path::PathBuf;
 /// ledger's tables in it. Other schemes are refused, so a typo never silently creates a ledger
 /// somewhere unexpected.
 pub fn open(url: &str, key: NodeKey) -> Result<Box<dyn Store>, LedgerError> {
-    open_url(url, key, true)
+    match backend(url)? {
+        Backend::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(path, key)?)),
+        Backend::Postgres => Ok(Box::new(crate::postgres::PostgresStore::open(url, key)?)),
+    }
 }
 
-/// Opens a ledger that must already exist: what reading commands (`verify`, `export`,
-/// `status`) use, so that a mistyped path is an error rather than a new, empty ledger.
-pub fn open_existing(url: &str, key: NodeKey) -> Result<Box<dyn Store>, LedgerError> {
-    open_url(url, key, false)
+/// Opens an existing ledger to read it without writing a byte: no file made, no migration, and
+/// every append refused. What `verify`, `export` and `status` use, so a mistyped path is an
+/// error and an investigator's copy stays exactly as it was.
+pub fn open_read_only(url: &str) -> Result<Box<dyn Store>, LedgerError> {
+    match backend(url)? {
+        Backend::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open_read_only(path)?)),
+        Backend::Postgres => Ok(Box::new(crate::postgres::PostgresStore::open_read_only(
+            url,
+        )?)),
+    }
 }
 
-fn open_url(url: &str, key: NodeKey, create: bool) -> Result<Box<dyn Store>, LedgerError> {
+enum Backend {
+    Sqlite(PathBuf),
+    Postgres,
+}
+
+fn backend(url: &str) -> Result<Backend, LedgerError> {
     if let Some(path) = url.strip_prefix("sqlite:") {
         let path = path.strip_prefix("//").unwrap_or(path);
         if path.is_empty() {
             return Err(LedgerError::BadUrl(format!("{url:?} names no file")));
         }
-        let path = PathBuf::from(path);
-        if !create && !path.exists() {
-            return Err(LedgerError::NotALedger {
-                path: path.display().to_string(),
-                why: "there is no such file".to_owned(),
-            });
-        }
-        return Ok(Box::new(sqlite::SqliteStore::open(path, key)?));
+        return Ok(Backend::Sqlite(PathBuf::from(path)));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Box::new(crate::postgres::PostgresStore::open(url, key)?));
+        return Ok(Backend::Postgres);
     }
     Err(LedgerError::BadUrl(format!(
         "{url:?} is not a ledger URL; write sqlite:PATH or postgres://..."

@@ -118,6 +118,8 @@ pub struct PostgresStore {
     /// Set when a call failed at the storage level: the connection may be half-dead without
     /// knowing it yet, so the next call makes a new one.
     suspect: AtomicBool,
+    /// Opened by [`PostgresStore::open_read_only`]: every write is refused.
+    read_only: bool,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -133,6 +135,16 @@ impl PostgresStore {
     /// key=value string) and brings its schema up to date. A database holding `events` or
     /// `checkpoints` tables that are not ours is refused with [`LedgerError::NotALedger`].
     pub fn open(url: &str, key: NodeKey) -> Result<PostgresStore, LedgerError> {
+        Self::connect_to(url, key, false)
+    }
+
+    /// Connects without migrating or writing anything: what `verify`, `export` and `status`
+    /// use. A database without a setguard ledger is refused with [`LedgerError::NotALedger`].
+    pub fn open_read_only(url: &str) -> Result<PostgresStore, LedgerError> {
+        Self::connect_to(url, NodeKey::ephemeral(), true)
+    }
+
+    fn connect_to(url: &str, key: NodeKey, read_only: bool) -> Result<PostgresStore, LedgerError> {
         let mut config: Config = url
             .parse()
             .map_err(|e| LedgerError::BadUrl(format!("not a PostgreSQL URL: {e}")))?;
@@ -144,12 +156,25 @@ impl PostgresStore {
         config.application_name("setguard");
         let place = place_of(&config);
         let mut client = connect(&config, &place)?;
-        migrate(&mut client, &place)?;
+        if read_only {
+            let row = client
+                .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
+                .map_err(|e| error(&place, "reading the schema", e))?;
+            if !col::<bool>(&row, 0)? {
+                return Err(LedgerError::NotALedger {
+                    path: place,
+                    why: "it holds no setguard ledger".to_owned(),
+                });
+            }
+        } else {
+            migrate(&mut client, &place)?;
+        }
         Ok(PostgresStore {
             config,
             place,
             key,
             client: Mutex::new(Some(client)),
+            read_only,
             suspect: AtomicBool::new(false),
         })
     }
@@ -167,6 +192,16 @@ impl PostgresStore {
             *client = Some(connect(&self.config, &self.place)?);
         }
         Ok(ClientGuard(client))
+    }
+
+    fn refuse_if_read_only(&self) -> Result<(), LedgerError> {
+        if self.read_only {
+            return Err(LedgerError::Storage(format!(
+                "{}: opened read-only; nothing is written",
+                self.place
+            )));
+        }
+        Ok(())
     }
 
     /// Passes a result through, marking the connection suspect after a storage failure.
@@ -615,6 +650,7 @@ impl Store for PostgresStore {
         expected_seq: u64,
         events: &[Event],
     ) -> Result<Appended, LedgerError> {
+        self.refuse_if_read_only()?;
         self.watch(self.run_append(stream, expected_seq, events))
     }
     fn read_page(
@@ -635,6 +671,7 @@ impl Store for PostgresStore {
         self.watch(self.run_streams())
     }
     fn save_snapshot(&self, stream: &ProductionId, snap: &Snapshot) -> Result<(), LedgerError> {
+        self.refuse_if_read_only()?;
         self.watch(self.run_save_snapshot(stream, snap))
     }
     fn latest_snapshot(&self, stream: &ProductionId) -> Result<Option<Snapshot>, LedgerError> {

@@ -99,6 +99,10 @@ pub struct SqliteStore {
     queue: Mutex<Queue>,
     /// Idle reader connections, reused; a reader never waits for the writer (WAL).
     readers: Mutex<Vec<Connection>>,
+    /// Opened to be read only ([`SqliteStore::open_read_only`]): nothing is ever written.
+    read_only: bool,
+    /// Whether the file's schema has the snapshots table (migration 2).
+    has_snapshots: bool,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -150,14 +154,69 @@ impl SqliteStore {
     /// a setguard ledger is refused with [`LedgerError::NotALedger`] and left untouched.
     pub fn open(path: impl Into<PathBuf>, key: NodeKey) -> Result<SqliteStore, LedgerError> {
         let path = path.into();
-        let mut conn = connect(&path, true)?;
+        let mut conn = connect(&path, OpenFlags::SQLITE_OPEN_CREATE)?;
         prepare(&mut conn, &path)?;
         Ok(SqliteStore {
             path,
             writer: Mutex::new(Writer { conn, key }),
             queue: Mutex::new(Queue::default()),
             readers: Mutex::new(Vec::new()),
+            read_only: false,
+            has_snapshots: true,
         })
+    }
+
+    /// Opens an existing ledger to read it without changing a byte of it: no migration, no
+    /// journal-mode switch, and every write refused. What `verify`, `export` and `status` use,
+    /// so that checking an investigator's copy leaves it exactly as it was.
+    pub fn open_read_only(path: impl Into<PathBuf>) -> Result<SqliteStore, LedgerError> {
+        let path = path.into();
+        if !path.is_file() {
+            return Err(not_a_ledger(&path, "there is no such file"));
+        }
+        let conn = connect(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let app_id: i64 = conn
+            .pragma_query_value(None, "application_id", |r| r.get(0))
+            .map_err(|e| sql_error(&path, "reading the application id", e))?;
+        if app_id != APPLICATION_ID {
+            return Err(not_a_ledger(&path, "it is not marked as a setguard ledger"));
+        }
+        let version: i64 = conn
+            .query_row(
+                "SELECT coalesce(max(version), 0) FROM schema_version",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| sql_error(&path, "reading the schema version", e))?;
+        let newest = MIGRATIONS.last().map_or(0, |m| m.0);
+        if version > newest {
+            return Err(LedgerError::Storage(format!(
+                "{}: the ledger is at schema {version}, newer than this setguard knows \
+                 ({newest}); upgrade setguard",
+                path.display()
+            )));
+        }
+        Ok(SqliteStore {
+            path,
+            writer: Mutex::new(Writer {
+                conn,
+                key: NodeKey::ephemeral(),
+            }),
+            queue: Mutex::new(Queue::default()),
+            readers: Mutex::new(Vec::new()),
+            read_only: true,
+            has_snapshots: version >= 2,
+        })
+    }
+
+    fn refuse_if_read_only(&self) -> Result<(), LedgerError> {
+        if self.read_only {
+            return Err(LedgerError::Storage(format!(
+                "{}: opened read-only; nothing is written",
+                self.path.display()
+            )));
+        }
+        Ok(())
     }
 
     /// Commits every request waiting (the leader's own among them) and answers each; then
@@ -193,7 +252,14 @@ impl SqliteStore {
         let pooled = self.readers.lock().ok().and_then(|mut v| v.pop());
         let conn = match pooled {
             Some(c) => c,
-            None => connect(&self.path, false)?,
+            None => connect(
+                &self.path,
+                if self.read_only {
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                } else {
+                    OpenFlags::empty()
+                },
+            )?,
         };
         // A failure names the file, as opening does: with a damaged file, which one is the
         // first thing the operator needs.
@@ -244,11 +310,14 @@ fn not_a_ledger(path: &Path, why: &str) -> LedgerError {
     }
 }
 
-fn connect(path: &Path, create: bool) -> Result<Connection, LedgerError> {
-    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    if create {
-        flags |= OpenFlags::SQLITE_OPEN_CREATE;
-    }
+/// Opens a connection: read-write, plus `extra` (`SQLITE_OPEN_CREATE` to make the file), or
+/// read-only when `extra` is `SQLITE_OPEN_READ_ONLY`.
+fn connect(path: &Path, extra: OpenFlags) -> Result<Connection, LedgerError> {
+    let flags = if extra.contains(OpenFlags::SQLITE_OPEN_READ_ONLY) {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | extra
+    };
     let conn =
         Connection::open_with_flags(path, flags).map_err(|e| sql_error(path, "opening", e))?;
     conn.busy_timeout(Duration::from_secs(10))
@@ -486,6 +555,7 @@ impl Store for SqliteStore {
         expected_seq: u64,
         events: &[Event],
     ) -> Result<Appended, LedgerError> {
+        self.refuse_if_read_only()?;
         if events.is_empty() {
             return Err(LedgerError::EmptyBatch);
         }
@@ -621,6 +691,7 @@ impl Store for SqliteStore {
     }
 
     fn save_snapshot(&self, stream: &ProductionId, snap: &Snapshot) -> Result<(), LedgerError> {
+        self.refuse_if_read_only()?;
         // Written on a reader's connection rather than queued with the appends: a snapshot is
         // rare and derived. It takes SQLite's write lock for one short statement, waiting its
         // turn (busy timeout) like any writer; readers are never blocked (WAL).
@@ -643,6 +714,9 @@ impl Store for SqliteStore {
     }
 
     fn latest_snapshot(&self, stream: &ProductionId) -> Result<Option<Snapshot>, LedgerError> {
+        if !self.has_snapshots {
+            return Ok(None);
+        }
         self.with_reader(|conn| {
             type Row = (i64, Vec<u8>, String, Vec<u8>, Vec<u8>);
             let row: Option<Row> = conn

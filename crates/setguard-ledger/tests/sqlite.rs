@@ -104,3 +104,45 @@ fn wal_and_full_sync_are_on() {
     // 1: events and checkpoints; 2: snapshots.
     assert_eq!(version, 2);
 }
+
+#[test]
+fn opening_read_only_writes_nothing_and_leaves_the_file_as_it_was() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let s = stream("rust");
+    {
+        let store = SqliteStore::open(&path, NodeKey::ephemeral()).unwrap();
+        store.append(&s, 0, &[set_down(1), set_down(2)]).unwrap();
+    }
+    let before = Sha256::digest(std::fs::read(&path).unwrap());
+
+    let store = SqliteStore::open_read_only(&path).unwrap();
+    assert_eq!(store.read(&s, 1).unwrap().len(), 2);
+    assert_eq!(store.head(&s).unwrap().seq, 2);
+    let err = store.append(&s, 2, &[set_down(3)]).unwrap_err();
+    assert!(err.to_string().contains("opened read-only"), "{err}");
+    let snap = setguard_ledger::Snapshot {
+        seq: 2,
+        head: store.head(&s).unwrap().hash,
+        format: "x".to_owned(),
+        state: Vec::new(),
+        signature: vec![0; 64],
+    };
+    assert!(store.save_snapshot(&s, &snap).is_err());
+    drop(store);
+    assert_eq!(Sha256::digest(std::fs::read(&path).unwrap()), before);
+
+    // Nothing is made where there was nothing, and a file that is not ours is not read.
+    let missing = dir.path().join("typo.db");
+    let err = SqliteStore::open_read_only(&missing).unwrap_err();
+    assert!(matches!(err, LedgerError::NotALedger { .. }), "{err}");
+    assert!(!missing.exists());
+    let other = dir.path().join("other.db");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x)")
+        .unwrap();
+    let err = SqliteStore::open_read_only(&other).unwrap_err();
+    assert!(matches!(err, LedgerError::NotALedger { .. }), "{err}");
+}

@@ -83,7 +83,7 @@ pub fn open_for_writing(url: &str, data_dir: &Path) -> anyhow::Result<Box<dyn St
 /// all verified. Checkpoints must be signed by the node key in `data_dir` when there is one.
 pub fn verify(url: &str, data_dir: &Path) -> anyhow::Result<bool> {
     // Verifying never writes, so the store gets a throwaway key; trust comes from the node key.
-    let store = setguard_ledger::open_existing(url, NodeKey::ephemeral())
+    let store = setguard_ledger::open_read_only(url)
         .with_context(|| format!("opening the ledger {url}"))?;
     let trusted = node_public_key(data_dir)?;
     if trusted.is_none() {
@@ -182,7 +182,7 @@ pub fn export(url: &str, production: &str, out: &Path) -> anyhow::Result<()> {
     let stream =
         ProductionId::parse(production).with_context(|| format!("--production {production:?}"))?;
     // Exporting never writes to the ledger, so the store gets a throwaway key.
-    let store = setguard_ledger::open_existing(url, NodeKey::ephemeral())
+    let store = setguard_ledger::open_read_only(url)
         .with_context(|| format!("opening the ledger {url}"))?;
     let (bar, mut progress) = progress_bar("exporting");
     let manifest = bundle::export(

@@ -7,7 +7,6 @@
 use anyhow::Context as _;
 use setguard_core::state::Custody;
 use setguard_core::{ProductionId, State};
-use setguard_ledger::NodeKey;
 use setguard_ledger::snapshot::{self, Start};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -16,7 +15,7 @@ use std::path::Path;
 pub fn status(url: &str, production: &str, data_dir: &Path) -> anyhow::Result<String> {
     let stream =
         ProductionId::parse(production).with_context(|| format!("--production {production:?}"))?;
-    let store = setguard_ledger::open_existing(url, NodeKey::ephemeral())
+    let store = setguard_ledger::open_read_only(url)
         .with_context(|| format!("opening the ledger {url}"))?;
     let trusted = crate::ledger::node_public_key(data_dir)?;
     let loaded = snapshot::load_read_only(store.as_ref(), &stream, trusted.as_ref())
