@@ -370,7 +370,7 @@ fn broken(seq: u64, why: Why) -> Broken {
 /// [`Bundle::broken`], at the first seq it touches, for the verifier to report.
 pub fn read_bundle(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Bundle, BundleError> {
     let manifest_path = dir.join(MANIFEST);
-    let text = fs::read_to_string(&manifest_path).map_err(|e| {
+    let text = read_small(&manifest_path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             file_error(
                 &manifest_path,
@@ -449,7 +449,7 @@ pub fn read_bundle(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Bun
     for hex in &manifest.public_keys {
         let pem_path = dir.join(KEYS).join(format!("{hex}.pem"));
         let named = public_key_from_hex(hex).filter(|_| strict_hex(hex, 32).is_some());
-        let held = fs::read_to_string(&pem_path)
+        let held = read_small(&pem_path)
             .ok()
             .and_then(|pem| VerifyingKey::from_public_key_pem(&pem).ok());
         if named.is_none() || held != named {
@@ -535,19 +535,54 @@ fn line_error(path: &Path, line: usize, why: impl std::fmt::Display) -> BundleEr
     }
 }
 
+/// The longest line read from a bundle: an event is a few hundred bytes, so anything near this
+/// is not one, and reading it whole would only let a hostile file exhaust memory.
+const MAX_LINE: usize = 1 << 20;
+
+/// The largest `manifest.json` or key file read.
+const MAX_SMALL_FILE: u64 = 1 << 20;
+
 fn for_each_line(
     path: &Path,
     mut each: impl FnMut(usize, &str) -> Result<(), BundleError>,
 ) -> Result<(), BundleError> {
+    use std::io::Read as _;
     let file = File::open(path).map_err(|e| file_error(path, e))?;
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| line_error(path, i + 1, e))?;
+    let mut reader = BufReader::new(file);
+    let mut buf = Vec::new();
+    for n in 1.. {
+        buf.clear();
+        let read = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| line_error(path, n, e))?;
+        if read == 0 {
+            break;
+        }
+        if buf.len() > MAX_LINE {
+            return Err(line_error(path, n, "longer than 1 MiB: not a record"));
+        }
+        let line = std::str::from_utf8(&buf).map_err(|e| line_error(path, n, e))?;
+        let line = line.trim_end_matches(['\n', '\r']);
         if line.trim().is_empty() {
             continue;
         }
-        each(i + 1, &line)?;
+        each(n, line)?;
     }
     Ok(())
+}
+
+/// Reads a small file whole, refusing one too large to be what it should be.
+fn read_small(path: &Path) -> std::io::Result<String> {
+    let len = fs::metadata(path)?.len();
+    if len > MAX_SMALL_FILE {
+        return Err(std::io::Error::other(format!(
+            "{len} bytes: far too large to be a bundle's {}",
+            path.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        )));
+    }
+    fs::read_to_string(path)
 }
 
 /// Writes JSON lines to a file while hashing them for `SHA256SUMS`.

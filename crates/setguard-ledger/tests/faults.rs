@@ -829,3 +829,29 @@ fn a_connection_lost_after_commit_is_not_acknowledged_and_a_retry_does_not_dupli
     assert_eq!(a.first_seq, 4);
     assert_holds_exactly(&store, "rust", &[first, committed, a], &key);
 }
+
+/// `verify`, `export` and `status` open PostgreSQL read-only: nothing migrated, nothing
+/// written, and a database without a ledger is not taken for one.
+#[test]
+fn a_read_only_postgres_store_writes_nothing_and_refuses_a_database_without_a_ledger() {
+    let Some(server) = common::postgres_server() else {
+        return;
+    };
+    let empty = common::TestDatabase::create(&server);
+    let err = setguard_ledger::postgres::PostgresStore::open_read_only(&empty.url).unwrap_err();
+    assert!(matches!(err, LedgerError::NotALedger { .. }), "{err}");
+
+    let Some(f) = common::postgres() else { return };
+    let s = common::stream("rust");
+    f.store.append(&s, 0, &[common::set_down(1)]).unwrap();
+    let url = &f
+        .db
+        .as_ref()
+        .expect("a postgres fixture has its database")
+        .url;
+    let ro = setguard_ledger::postgres::PostgresStore::open_read_only(url).unwrap();
+    assert_eq!(ro.head(&s).unwrap().seq, 1);
+    let err = ro.append(&s, 1, &[common::set_down(2)]).unwrap_err();
+    assert!(err.to_string().contains("opened read-only"), "{err}");
+    assert_eq!(f.store.head(&s).unwrap().seq, 1);
+}

@@ -274,6 +274,17 @@ fn a_swapped_key_file_duplicated_checkpoints_or_no_events_are_findings() {
         v.stdout
     );
 
+    // A line far too long to be a record is refused at its place, without reading it whole.
+    let ex = Exported::new();
+    ex.edit_events(|n, l| Some(if n == 5 { "x".repeat(2 << 20) } else { l }));
+    let v = ex.verify(&[]);
+    assert_eq!(v.code, 1, "{}{}", v.stdout, v.stderr);
+    assert!(
+        v.stdout.contains("BROKEN at seq 5: unreadable") && v.stdout.contains("longer than 1 MiB"),
+        "{}",
+        v.stdout
+    );
+
     // A bundle whose export did not finish is not read at all.
     let ex = Exported::new();
     std::fs::remove_file(ex.bundle().join("SHA256SUMS")).expect("rm");
