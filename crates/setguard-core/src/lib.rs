@@ -6,6 +6,7 @@
 //! [`tick`] yields the alarms that deadlines raise. Nothing here reads a clock, a file or the
 //! network, so the server and `setguard replay` decide identically.
 
+pub mod authority;
 pub mod command;
 mod decide;
 pub mod event;
@@ -15,6 +16,7 @@ pub mod rules;
 pub mod state;
 mod tick;
 
+pub use authority::{Authority, Forbidden, Giver, authority, may_give};
 pub use command::{Command, ItemSpec, LotSpec, SceneChanges, SceneSpec};
 pub use decide::{Ctx, Invalid, InvalidKind, Judgement, Rejection, decide, judge};
 pub use event::{EVENT_VERSION, Event, EventBody, LotRounds, Subject};
