@@ -6,6 +6,7 @@
 //! state, locked while a command is judged) -> `setguard_core::judge` -> `Store::append` ->
 //! `State::apply` -> a [`live::Change`] to every open set board.
 
+pub mod accounts;
 pub mod app;
 pub mod clock;
 pub mod config;

@@ -1,0 +1,520 @@
+//! Accounts in PostgreSQL: tables in the ledger's database, shared by every server on it. A
+//! session made on one server is good on the others, and failures are counted by one `UPDATE`
+//! each, which PostgreSQL serialises on the account's row: attempts spread over servers count
+//! together.
+//!
+//! Connections are made without TLS (`NoTls`), as the ledger's are: run the database on a
+//! trusted network or through a local socket or tunnel.
+
+use super::{AccountError, Credentials, Directory, Secret, StoredSession};
+use ::postgres::{Client, Config, NoTls, Row};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+/// The key of the advisory lock held while migrating ("SGAC", not the ledger's "SGLD"), so that
+/// servers starting together migrate one after the other.
+const MIGRATION_LOCK: i64 = 0x5347_4143;
+
+/// The migrations, in order; all pending ones run in one transaction at open, under
+/// [`MIGRATION_LOCK`], and are recorded in `setguard_accounts_migrations` (the ledger's own
+/// `schema_version` is left alone). Never edit or reorder a released migration: add a new one.
+const MIGRATIONS: &[(i32, &str)] = &[(
+    1,
+    r#"
+    -- One row per account. The secrets are argon2id PHC strings, never the secrets themselves.
+    -- Each secret has its own count of consecutive failures and the unix second its lock ends
+    -- (0: never locked). Text columns use the "C" collation: names compare bytewise, as ids do
+    -- everywhere else, whatever the database's locale.
+    CREATE TABLE setguard_accounts (
+        username            TEXT COLLATE "C" PRIMARY KEY,
+        password_hash       TEXT    NOT NULL,
+        pin_hash            TEXT    NOT NULL,
+        admin               BOOLEAN NOT NULL DEFAULT false,
+        signin_failures     INTEGER NOT NULL DEFAULT 0,
+        signin_locked_until BIGINT  NOT NULL DEFAULT 0,
+        pin_failures        INTEGER NOT NULL DEFAULT 0,
+        pin_locked_until    BIGINT  NOT NULL DEFAULT 0,
+        created_at          TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+
+    -- Sessions, by the SHA-256 (hex) of their token: the token itself is only ever with the
+    -- browser, so reading this table signs nobody in.
+    CREATE TABLE setguard_sessions (
+        token_hash   TEXT COLLATE "C" PRIMARY KEY CHECK (length(token_hash) = 64),
+        username     TEXT COLLATE "C" NOT NULL
+                     REFERENCES setguard_accounts (username) ON DELETE CASCADE,
+        csrf         TEXT   NOT NULL,
+        created_unix BIGINT NOT NULL,
+        expires_unix BIGINT NOT NULL
+    );
+    CREATE INDEX setguard_sessions_by_expiry ON setguard_sessions (expires_unix);
+    CREATE INDEX setguard_sessions_by_user ON setguard_sessions (username);
+
+    -- Who an account is on each production: on a production a person has at most one account,
+    -- and an account is at most one person.
+    CREATE TABLE setguard_account_links (
+        production TEXT COLLATE "C" NOT NULL,
+        person     TEXT COLLATE "C" NOT NULL,
+        username   TEXT COLLATE "C" NOT NULL
+                   REFERENCES setguard_accounts (username) ON DELETE CASCADE,
+        PRIMARY KEY (production, person),
+        UNIQUE (username, production)
+    );
+    "#,
+)];
+
+pub(super) struct PostgresDirectory {
+    config: Config,
+    /// Where the accounts are, for messages; never holds the password.
+    place: String,
+    /// One connection, taken in turn; remade on the next call after it is lost, so a restarted
+    /// database costs the calls in flight, not the server.
+    client: Mutex<Option<Client>>,
+    /// Set when a call failed: the connection may be half-dead without knowing it yet, so the
+    /// next call makes a new one.
+    suspect: AtomicBool,
+}
+
+impl std::fmt::Debug for PostgresDirectory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresDirectory")
+            .field("place", &self.place)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresDirectory {
+    /// Connects to the database at `url` and brings the account tables up to date. A database
+    /// with a `setguard_accounts` table that these migrations did not make is refused.
+    pub(super) fn open(url: &str) -> Result<PostgresDirectory, AccountError> {
+        let mut config: Config = url.parse().map_err(|e| AccountError::Invalid {
+            field: "url",
+            why: format!("the account store URL is not a PostgreSQL URL: {e}"),
+        })?;
+        // Without a timeout, an unreachable server would hang startup (and every reconnect)
+        // for as long as the OS keeps trying.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        config.application_name("setguard");
+        let place = place_of(&config);
+        let mut client = connect(&config, &place)?;
+        if let Err(e) = migrate(&mut client, &place) {
+            close_elsewhere(client);
+            return Err(e);
+        }
+        Ok(PostgresDirectory {
+            config,
+            place,
+            client: Mutex::new(Some(client)),
+            suspect: AtomicBool::new(false),
+        })
+    }
+
+    /// The connection, remade first if it was lost or a call failed on it.
+    fn client(&self) -> Result<ClientGuard<'_>, AccountError> {
+        // A panic while the lock was held left at most an open transaction, which postgres
+        // rolls back when it is dropped: the client is still good to use.
+        let mut client = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+        let usable = client.as_ref().is_some_and(|c| !c.is_closed());
+        if !usable || self.suspect.swap(false, Ordering::SeqCst) {
+            if let Some(old) = client.take() {
+                close_elsewhere(old);
+            }
+            *client = Some(connect(&self.config, &self.place)?);
+        }
+        Ok(ClientGuard(client))
+    }
+
+    /// A store error for a failed call, marking the connection to be remade.
+    fn err<'a>(&'a self, doing: &'a str) -> impl Fn(::postgres::Error) -> AccountError + 'a {
+        move |e| {
+            self.suspect.store(true, Ordering::SeqCst);
+            error(&self.place, doing, e)
+        }
+    }
+
+    fn query_opt(
+        &self,
+        doing: &str,
+        sql: &str,
+        params: &[&(dyn ::postgres::types::ToSql + Sync)],
+    ) -> Result<Option<Row>, AccountError> {
+        self.client()?
+            .query_opt(sql, params)
+            .map_err(self.err(doing))
+    }
+
+    fn execute(
+        &self,
+        doing: &str,
+        sql: &str,
+        params: &[&(dyn ::postgres::types::ToSql + Sync)],
+    ) -> Result<u64, AccountError> {
+        self.client()?.execute(sql, params).map_err(self.err(doing))
+    }
+}
+
+/// The connection, held for one call; it is always there (see [`PostgresDirectory::client`]).
+struct ClientGuard<'a>(MutexGuard<'a, Option<Client>>);
+
+impl std::ops::Deref for ClientGuard<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        // `client()` only hands out a guard after putting a connection in.
+        self.0.as_ref().expect("a connection is in place")
+    }
+}
+
+impl std::ops::DerefMut for ClientGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.0.as_mut().expect("a connection is in place")
+    }
+}
+
+impl Drop for PostgresDirectory {
+    /// The blocking client closes its connection by running a small runtime of its own, which
+    /// panics on a thread that already drives one (the server's). So it is closed on a thread
+    /// of its own, whoever drops the last handle.
+    fn drop(&mut self) {
+        let client = self
+            .client
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(c) = client {
+            close_elsewhere(c);
+        }
+    }
+}
+
+/// Drops a client on a thread of its own (see `Drop for PostgresDirectory`).
+fn close_elsewhere(client: Client) {
+    let _ = std::thread::Builder::new()
+        .name("accounts-pg-close".to_owned())
+        .spawn(move || drop(client));
+}
+
+/// "postgres://host:port/dbname", from the parts of the config that name the place, not the
+/// credentials.
+fn place_of(config: &Config) -> String {
+    let host = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            ::postgres::config::Host::Tcp(name) => name.clone(),
+            #[cfg(unix)]
+            ::postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    let port = config
+        .get_ports()
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let db = config
+        .get_dbname()
+        .or(config.get_user())
+        .unwrap_or_default();
+    format!("postgres://{host}:{port}/{db}")
+}
+
+fn error(place: &str, doing: &str, e: ::postgres::Error) -> AccountError {
+    // The Display of a database error says only "db error"; the server's message is in the
+    // source, and is what the operator needs.
+    match e.as_db_error() {
+        Some(db) => AccountError::Store(format!("{doing} ({place}): {db}")),
+        None => AccountError::Store(format!("{doing} ({place}): {e}")),
+    }
+}
+
+fn connect(config: &Config, place: &str) -> Result<Client, AccountError> {
+    config
+        .connect(NoTls)
+        .map_err(|e| error(place, "connecting", e))
+}
+
+/// Runs the pending migrations, all in one transaction under an advisory lock: a second server
+/// starting at the same time waits, then finds nothing left to do.
+fn migrate(client: &mut Client, place: &str) -> Result<(), AccountError> {
+    let e = |doing: &'static str| move |err| error(place, doing, err);
+    let mut tx = client
+        .transaction()
+        .map_err(e("starting the account migrations"))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(e("taking the account migration lock"))?;
+    let row = tx
+        .query_one(
+            "SELECT to_regclass('setguard_accounts_migrations') IS NOT NULL,
+                    to_regclass('setguard_accounts') IS NOT NULL",
+            &[],
+        )
+        .map_err(e("reading the schema"))?;
+    let (ours, taken): (bool, bool) = (col(&row, 0)?, col(&row, 1)?);
+    if !ours && taken {
+        return Err(AccountError::Store(format!(
+            "{place}: it has a setguard_accounts table that setguard's migrations did not make"
+        )));
+    }
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS setguard_accounts_migrations (
+            version    INTEGER PRIMARY KEY,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+    )
+    .map_err(e("creating setguard_accounts_migrations"))?;
+    let row = tx
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM setguard_accounts_migrations",
+            &[],
+        )
+        .map_err(e("reading the account schema version"))?;
+    let current: i32 = col(&row, 0)?;
+    let newest = MIGRATIONS.last().map_or(0, |m| m.0);
+    if current > newest {
+        return Err(AccountError::Store(format!(
+            "{place}: the account tables are at schema {current}, newer than this setguard \
+             knows ({newest}); upgrade setguard"
+        )));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        tx.batch_execute(sql)
+            .map_err(e("running an account migration"))?;
+        tx.execute(
+            "INSERT INTO setguard_accounts_migrations (version) VALUES ($1)",
+            &[version],
+        )
+        .map_err(e("recording an account migration"))?;
+    }
+    tx.commit().map_err(e("committing the account migrations"))
+}
+
+/// Column `i` of `row`. `Row::get` would panic on a type the schema does not promise (say, a
+/// column altered by hand); this makes it a store error instead.
+fn col<'a, T: ::postgres::types::FromSql<'a>>(row: &'a Row, i: usize) -> Result<T, AccountError> {
+    row.try_get(i)
+        .map_err(|e| AccountError::Store(format!("reading a column: {e}")))
+}
+
+/// A failure limit as the `INTEGER` column counts it.
+fn limit_sql(limit: u32) -> i32 {
+    i32::try_from(limit).unwrap_or(i32::MAX)
+}
+
+impl Directory for PostgresDirectory {
+    fn add(
+        &self,
+        username: &str,
+        password_hash: &str,
+        pin_hash: &str,
+        admin: bool,
+    ) -> Result<bool, AccountError> {
+        let n = self.execute(
+            "adding an account",
+            "INSERT INTO setguard_accounts (username, password_hash, pin_hash, admin)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            &[&username, &password_hash, &pin_hash, &admin],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn set_secret(&self, which: Secret, username: &str, hash: &str) -> Result<bool, AccountError> {
+        let c = which.columns();
+        let sql = format!(
+            "UPDATE setguard_accounts SET {h} = $2, {f} = 0, {l} = 0 WHERE username = $1",
+            h = c.hash,
+            f = c.failures,
+            l = c.locked_until
+        );
+        let n = self.execute("replacing a secret", &sql, &[&username, &hash])?;
+        Ok(n == 1)
+    }
+
+    fn exists(&self, username: &str) -> Result<bool, AccountError> {
+        let row = self.query_opt(
+            "looking up an account",
+            "SELECT 1 FROM setguard_accounts WHERE username = $1",
+            &[&username],
+        )?;
+        Ok(row.is_some())
+    }
+
+    fn credentials(
+        &self,
+        which: Secret,
+        username: &str,
+    ) -> Result<Option<Credentials>, AccountError> {
+        let c = which.columns();
+        let sql = format!(
+            "SELECT {h}, {l}, admin FROM setguard_accounts WHERE username = $1",
+            h = c.hash,
+            l = c.locked_until
+        );
+        let Some(r) = self.query_opt("reading an account", &sql, &[&username])? else {
+            return Ok(None);
+        };
+        Ok(Some(Credentials {
+            hash: col(&r, 0)?,
+            locked_until: col(&r, 1)?,
+            admin: col(&r, 2)?,
+        }))
+    }
+
+    fn failed(
+        &self,
+        which: Secret,
+        username: &str,
+        now: i64,
+        limit: u32,
+        lock_until: i64,
+    ) -> Result<Option<i64>, AccountError> {
+        let c = which.columns();
+        // One statement: PostgreSQL locks the row, and a concurrent attempt on another server
+        // waits, then re-reads the count (and the lock) this one wrote.
+        let sql = format!(
+            "UPDATE setguard_accounts SET
+                {f} = CASE WHEN {f} + 1 >= $3::INTEGER THEN 0 ELSE {f} + 1 END,
+                {l} = CASE WHEN {f} + 1 >= $3::INTEGER THEN $4::BIGINT ELSE {l} END
+             WHERE username = $1 AND {l} <= $2::BIGINT
+             RETURNING {l}",
+            f = c.failures,
+            l = c.locked_until
+        );
+        let counted = self.query_opt(
+            "counting a failure",
+            &sql,
+            &[&username, &now, &limit_sql(limit), &lock_until],
+        )?;
+        let until: i64 = match counted {
+            Some(r) => col(&r, 0)?,
+            // Not counted: locked already (or gone). Say until when.
+            None => {
+                let sql = format!(
+                    "SELECT {l} FROM setguard_accounts WHERE username = $1",
+                    l = c.locked_until
+                );
+                match self.query_opt("reading a lock", &sql, &[&username])? {
+                    Some(r) => col(&r, 0)?,
+                    None => 0,
+                }
+            }
+        };
+        Ok((until > now).then_some(until))
+    }
+
+    fn succeeded(
+        &self,
+        which: Secret,
+        username: &str,
+        hash: &str,
+        now: i64,
+    ) -> Result<bool, AccountError> {
+        let c = which.columns();
+        let sql = format!(
+            "UPDATE setguard_accounts SET {f} = 0
+             WHERE username = $1 AND {h} = $2 AND {l} <= $3::BIGINT",
+            f = c.failures,
+            h = c.hash,
+            l = c.locked_until
+        );
+        let n = self.execute("clearing failures", &sql, &[&username, &hash, &now])?;
+        Ok(n == 1)
+    }
+
+    fn start_session(
+        &self,
+        token_hash: &str,
+        username: &str,
+        csrf: &str,
+        now: i64,
+        expires: i64,
+    ) -> Result<(), AccountError> {
+        self.execute(
+            "forgetting expired sessions",
+            "DELETE FROM setguard_sessions WHERE expires_unix <= $1",
+            &[&now],
+        )?;
+        self.execute(
+            "storing a session",
+            "INSERT INTO setguard_sessions (token_hash, username, csrf, created_unix, expires_unix)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&token_hash, &username, &csrf, &now, &expires],
+        )?;
+        Ok(())
+    }
+
+    fn session(&self, token_hash: &str, now: i64) -> Result<Option<StoredSession>, AccountError> {
+        let row = self.query_opt(
+            "reading a session",
+            "SELECT s.username, a.admin, s.csrf, s.expires_unix
+             FROM setguard_sessions s JOIN setguard_accounts a USING (username)
+             WHERE s.token_hash = $1 AND s.expires_unix > $2",
+            &[&token_hash, &now],
+        )?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(StoredSession {
+            username: col(&r, 0)?,
+            admin: col(&r, 1)?,
+            csrf: col(&r, 2)?,
+            expires_unix: col(&r, 3)?,
+        }))
+    }
+
+    fn end_session(&self, token_hash: &str) -> Result<(), AccountError> {
+        self.execute(
+            "ending a session",
+            "DELETE FROM setguard_sessions WHERE token_hash = $1",
+            &[&token_hash],
+        )?;
+        Ok(())
+    }
+
+    fn insert_link(
+        &self,
+        username: &str,
+        production: &str,
+        person: &str,
+    ) -> Result<bool, AccountError> {
+        // ON CONFLICT with no target covers both unique constraints.
+        let n = self.execute(
+            "linking an account",
+            "INSERT INTO setguard_account_links (production, person, username)
+             VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&production, &person, &username],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn person_in(&self, username: &str, production: &str) -> Result<Option<String>, AccountError> {
+        let row = self.query_opt(
+            "reading a link",
+            "SELECT person FROM setguard_account_links WHERE username = $1 AND production = $2",
+            &[&username, &production],
+        )?;
+        row.map(|r| col(&r, 0)).transpose()
+    }
+
+    fn account_of(&self, production: &str, person: &str) -> Result<Option<String>, AccountError> {
+        let row = self.query_opt(
+            "reading a link",
+            "SELECT username FROM setguard_account_links WHERE production = $1 AND person = $2",
+            &[&production, &person],
+        )?;
+        row.map(|r| col(&r, 0)).transpose()
+    }
+
+    fn memberships(&self, username: &str) -> Result<Vec<(String, String)>, AccountError> {
+        let rows = self
+            .client()?
+            .query(
+                "SELECT production, person FROM setguard_account_links
+                 WHERE username = $1 ORDER BY production",
+                &[&username],
+            )
+            .map_err(self.err("reading links"))?;
+        rows.iter().map(|r| Ok((col(r, 0)?, col(r, 1)?))).collect()
+    }
+}

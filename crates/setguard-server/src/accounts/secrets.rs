@@ -1,0 +1,111 @@
+//! The secrets of accounts, and how they are kept: passwords and PINs as argon2id PHC strings,
+//! session tokens and CSRF tokens as 256 random bits in lowercase hex.
+//!
+//! A session token is stored only as its SHA-256: the token is 256 random bits, so a slow hash
+//! would add nothing, and a fast one keeps the lookup of every request an index probe. Someone
+//! who reads the table cannot sign in with what they read.
+
+use super::AccountError;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+/// Hashes a password or PIN with argon2id (the crate's defaults: v19, 19 MiB, 2 passes, one
+/// lane) and a fresh random salt. The PHC string carries the parameters, so hashes made with
+/// other parameters later still verify.
+pub(super) fn hash(secret: &str) -> Result<String, AccountError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AccountError::Store(format!("hashing a secret: {e}")))
+}
+
+/// Whether `secret` is the one `phc` was made from. A stored hash that cannot be read is a
+/// store failure, not a wrong secret: nobody should be locked out by a damaged row unawares.
+pub(super) fn verify(secret: &str, phc: &str) -> Result<bool, AccountError> {
+    let parsed = PasswordHash::new(phc)
+        .map_err(|e| AccountError::Store(format!("a stored secret hash is unreadable: {e}")))?;
+    match Argon2::default().verify_password(secret.as_bytes(), &parsed) {
+        Ok(()) => Ok(true),
+        Err(argon2::password_hash::Error::Password) => Ok(false),
+        Err(e) => Err(AccountError::Store(format!("checking a secret: {e}"))),
+    }
+}
+
+/// Spends the time of one verification, for an attempt that has no stored hash to check (an
+/// unknown username, a malformed secret), so that how long a refusal takes does not tell
+/// whether the account exists.
+pub(super) fn burn() {
+    static DUMMY: OnceLock<Option<String>> = OnceLock::new();
+    let dummy = DUMMY.get_or_init(|| hash("setguard: no account has this password").ok());
+    if let Some(phc) = dummy {
+        let _ = verify("setguard: not the password", phc);
+    }
+}
+
+/// 32 bytes from the operating system's generator, in lowercase hex (64 characters).
+pub(super) fn random_token() -> Result<String, AccountError> {
+    let mut bytes = [0u8; 32];
+    OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| AccountError::Store(format!("the system's random generator failed: {e}")))?;
+    Ok(hex(&bytes))
+}
+
+/// Whether `s` looks like a token [`random_token`] makes; anything else is not looked up.
+pub(super) fn is_token(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The SHA-256 of a token, in lowercase hex: what the sessions table keeps instead of it.
+pub(super) fn digest(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        // Writing to a String cannot fail.
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_64_lowercase_hex_and_differ() {
+        let a = random_token().unwrap();
+        let b = random_token().unwrap();
+        assert!(is_token(&a) && is_token(&b));
+        assert_ne!(a, b);
+        assert!(!is_token(&a.to_uppercase()));
+        assert!(!is_token(&a[1..]));
+    }
+
+    #[test]
+    fn digest_is_sha256_hex() {
+        assert_eq!(
+            digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn hashes_verify_only_their_secret() {
+        let h = hash("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify("correct horse", &h).unwrap());
+        assert!(!verify("correct horsf", &h).unwrap());
+        assert!(matches!(
+            verify("x", "not a hash"),
+            Err(AccountError::Store(_))
+        ));
+    }
+}
