@@ -4,6 +4,7 @@
 //! Every event goes through the same rules as on a real set (a refused step would fail the
 //! demo's test); only the times are set, to the minutes just before the server started.
 
+use crate::accounts::Accounts;
 use crate::clock::local_now;
 use crate::live::{LiveError, Productions};
 use setguard_core::{Command, PersonId, ProductionId};
@@ -15,6 +16,14 @@ const ZONE: &str = "America/Denver";
 
 /// Who does each step, and the command, as the API would take it.
 const DAY: &[(Option<&str>, &str)] = &[
+    (
+        None,
+        r#"{"do":"register-person","id":"pat","name":"Pat Reyes (producer)"}"#,
+    ),
+    (
+        None,
+        r#"{"do":"assign-role","person":"pat","role":"producer"}"#,
+    ),
     (
         None,
         r#"{"do":"register-person","id":"rosa","name":"Rosa Vega (armorer)"}"#,
@@ -117,6 +126,39 @@ const DAY: &[(Option<&str>, &str)] = &[
     ),
     (Some("rosa"), r#"{"do":"check-out","item":"colt-2"}"#),
 ];
+
+/// The demo's password, for every demo account: a demo is for looking around, never for a set.
+pub const PASSWORD: &str = "setguard-demo";
+
+/// The demo accounts: username (the person they are on the demo production, except the
+/// administrator), who they are, and their PIN.
+pub const ACCOUNTS: &[(&str, &str, &str)] = &[
+    ("admin", "server administrator", "0000"),
+    ("pat", "Pat Reyes, producer", "1000"),
+    ("rosa", "Rosa Vega, armorer", "1111"),
+    ("sam", "Sam Okafor, 1st AD", "2222"),
+    ("lee", "Lee Marsh, performer", "3333"),
+    ("ines", "Ines Park, camera", "4444"),
+];
+
+/// Makes the demo accounts that do not exist yet, each linked to its person on the demo.
+pub async fn accounts(accounts: &Accounts) -> anyhow::Result<()> {
+    let accounts = accounts.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        for (user, _, pin) in ACCOUNTS {
+            if accounts.exists(user)? {
+                continue;
+            }
+            let admin = *user == "admin";
+            accounts.add(user, PASSWORD, pin, admin)?;
+            if !admin {
+                accounts.link(user, DEMO, user)?;
+            }
+        }
+        Ok(())
+    })
+    .await?
+}
 
 /// Loads the demo production unless the ledger already holds it. Its day ends a minute before
 /// now on the production's clock.

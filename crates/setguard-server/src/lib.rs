@@ -7,7 +7,9 @@
 //! `State::apply` -> a [`live::Change`] to every open set board.
 
 pub mod accounts;
+pub mod api;
 pub mod app;
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod demo;

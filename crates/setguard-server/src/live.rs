@@ -9,7 +9,8 @@
 
 use crate::clock;
 use setguard_core::{
-    Command, Ctx, Event, Invalid, PersonId, ProductionId, State, Violation, judge, tick,
+    Command, Ctx, Event, Giver, Invalid, PersonId, ProductionId, State, Violation, judge, may_give,
+    tick,
 };
 use setguard_ledger::snapshot;
 use setguard_ledger::{Head, LedgerError, NodeKey, Store};
@@ -45,6 +46,15 @@ pub struct Executed {
     pub refused: Vec<Violation>,
 }
 
+/// Who gives a command through the server: the person their account is on this production (if
+/// any) and whether the account administers the server. Checked against
+/// `setguard_core::authority` on the state the command is judged on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub person: Option<PersonId>,
+    pub administrator: bool,
+}
+
 /// Why a command or view could not be served.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
@@ -53,6 +63,9 @@ pub enum LiveError {
     /// The command is malformed or names what does not exist; nothing recorded.
     #[error("{}", .0.message)]
     Invalid(Invalid),
+    /// This person may not give this command here; nothing recorded.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("the ledger: {0}")]
     Ledger(#[from] LedgerError),
     #[error("the production changed {RETRIES} times while the command was judged; try again")]
@@ -169,7 +182,21 @@ impl Productions {
                 .clone()
         };
         let mut g = live.lock().await;
-        self.record(id, &mut g, None, &cmd, Some(now)).await
+        self.record(id, &mut g, None, &cmd, Some(now), None).await
+    }
+
+    /// Judges `cmd`, given through the server by `caller`, on the production as it stands now.
+    /// Who may give it is checked on the same state the command is judged on, under its lock.
+    pub async fn execute_as(
+        &self,
+        id: &ProductionId,
+        caller: &Caller,
+        cmd: &Command,
+    ) -> Result<Executed, LiveError> {
+        let live = self.get(id).await?;
+        let mut g = live.lock().await;
+        self.record(id, &mut g, caller.person.clone(), cmd, None, Some(caller))
+            .await
     }
 
     /// Judges `cmd`, given by `by`, on the production as it stands now (its own clock), and
@@ -195,7 +222,7 @@ impl Productions {
     ) -> Result<Executed, LiveError> {
         let live = self.get(id).await?;
         let mut g = live.lock().await;
-        self.record(id, &mut g, by, cmd, at).await
+        self.record(id, &mut g, by, cmd, at, None).await
     }
 
     /// Records the alarms that time has raised on `id` by now, if any.
@@ -223,8 +250,16 @@ impl Productions {
         by: Option<PersonId>,
         cmd: &Command,
         at: Option<setguard_core::At>,
+        caller: Option<&Caller>,
     ) -> Result<Executed, LiveError> {
         for _ in 0..RETRIES {
+            if let Some(c) = caller {
+                let giver = Giver {
+                    person: c.person.as_ref().and_then(|p| g.state.person(p)),
+                    administrator: c.administrator,
+                };
+                may_give(cmd, giver).map_err(|f| LiveError::Forbidden(f.0))?;
+            }
             let now = at.unwrap_or_else(|| clock::now_for(&g.state));
             // Time's alarms first, as replay does before each step: a command is judged on
             // the state after them.

@@ -1,46 +1,14 @@
 //! The set board over a real SQLite ledger: the demo day, its page and JSON, live updates over
 //! server-sent events on a real socket, and alarms raised by the ticker with nobody acting.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use setguard_core::{At, Command, PersonId, ProductionId};
-use setguard_ledger::sqlite::SqliteStore;
-use setguard_ledger::{NodeKey, Store};
-use setguard_server::live::Productions;
-use setguard_server::{App, demo, router, ticker};
+use setguard_server::{demo, router, ticker};
 use std::io::{BufRead, BufReader, Write};
-use std::sync::Arc;
 use std::time::Duration;
-use tower::ServiceExt;
 
-struct Server {
-    _dir: tempfile::TempDir,
-    productions: Arc<Productions>,
-}
-
-fn server() -> Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(dir.path().join("set.db"), NodeKey::ephemeral()).expect("ledger");
-    let store: Arc<dyn Store> = Arc::new(store);
-    Server {
-        _dir: dir,
-        productions: Arc::new(Productions::new(store, NodeKey::ephemeral())),
-    }
-}
-
-async fn get(s: &Server, uri: &str) -> (StatusCode, String) {
-    let app = router(App {
-        productions: s.productions.clone(),
-    });
-    let res = app
-        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
-    let status = res.status();
-    let body = res.into_body().collect().await.expect("body").to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
+mod common;
+use common::server;
 
 fn cmd(json: &str) -> Command {
     serde_json::from_str(json).expect("a command")
@@ -56,8 +24,17 @@ async fn the_demo_day_is_recorded_under_the_rules_and_shown_on_the_board() {
     assert!(demo::load_if_absent(&s.productions).await.expect("demo"));
     // Loading it again finds it there.
     assert!(!demo::load_if_absent(&s.productions).await.expect("demo"));
+    demo::accounts(&s.accounts).await.expect("demo accounts");
+    let t = s.token("ines").await;
+    let get = |uri: &'static str| {
+        let (s, t) = (&s, t.clone());
+        async move {
+            let a = s.get(uri, &t).await;
+            (a.status, a.body)
+        }
+    };
 
-    let (status, json) = get(&s, "/api/v1/productions/dusty-creek/board").await;
+    let (status, json) = get("/api/v1/productions/dusty-creek/board").await;
     assert_eq!(status, StatusCode::OK, "{json}");
     let b: serde_json::Value = serde_json::from_str(&json).expect("json");
     let item = |id: &str| {
@@ -88,7 +65,7 @@ async fn the_demo_day_is_recorded_under_the_rules_and_shown_on_the_board() {
     );
     assert_eq!(b["called"][0], "saloon-standoff");
 
-    let (status, html) = get(&s, "/productions/dusty-creek/board").await;
+    let (status, html) = get("/productions/dusty-creek/board").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("<title>Dusty Creek (demo) - set board</title>"),
@@ -99,64 +76,78 @@ async fn the_demo_day_is_recorded_under_the_rules_and_shown_on_the_board() {
         "{html}"
     );
     assert!(html.contains("EventSource"));
-    let (_, part) = get(&s, "/productions/dusty-creek/board?part=body").await;
+    let (_, part) = get("/productions/dusty-creek/board?part=body").await;
     assert!(
         part.contains("IN STORAGE") && !part.contains("<html"),
         "{part}"
     );
 
     // One production: the front page goes straight to its board.
-    let (status, _) = get(&s, "/").await;
+    let (status, _) = get("/").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]
 async fn unknown_productions_are_404_with_a_reason_and_health_answers() {
     let s = server();
-    let (status, body) = get(&s, "/healthz").await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok\n"));
+    let health = s.send("GET", "/healthz", None, None).await;
+    assert_eq!(
+        (health.status, health.body.as_str()),
+        (StatusCode::OK, "ok\n")
+    );
+    let t = s.admin_token().await;
     for uri in [
         "/api/v1/productions/nowhere/board",
         "/productions/nowhere/board",
         "/productions/nowhere/board/events",
         "/api/v1/productions/NOT%20AN%20ID/board",
     ] {
-        let (status, body) = get(&s, uri).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}: {body}");
-        let err: serde_json::Value = serde_json::from_str(&body).expect("a JSON error");
-        assert!(
-            err["error"]
-                .as_str()
-                .expect("error")
-                .contains("no production"),
-            "{uri}: {body}"
-        );
+        let a = s.get(uri, &t).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{uri}: {}", a.body);
+        assert!(a.body.contains("no production"), "{uri}: {}", a.body);
     }
-    let (status, body) = get(&s, "/api/v1/productions").await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, "[]"));
+    let a = s.get("/api/v1/productions", &t).await;
+    assert_eq!((a.status, a.body.as_str()), (StatusCode::OK, "[]"));
+    // Without a session: the API says to sign in, a page goes to the sign-in page.
+    let a = s.send("GET", "/api/v1/productions", None, None).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{}", a.body);
+    assert!(
+        a.json()["error"]
+            .as_str()
+            .expect("error")
+            .contains("sign in")
+    );
+    let a = s
+        .send("GET", "/productions/nowhere/board", None, None)
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        a.headers["location"],
+        "/sign-in?next=/productions/nowhere/board"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_board_hears_of_a_change_within_a_second() {
     let s = server();
-    demo::load_if_absent(&s.productions).await.expect("demo");
+    s.demo().await;
+    let token = s.token("sam").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let app = router(App {
-        productions: s.productions.clone(),
-    });
+    let app = router(s.app());
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     // A set board's connection, read on its own thread like a browser would.
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut conn = std::net::TcpStream::connect(addr).expect("connect");
-        conn.write_all(
-            b"GET /productions/dusty-creek/board/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n",
-        )
-        .expect("request");
+        let head = format!(
+            "GET /productions/dusty-creek/board/events HTTP/1.1\r\nHost: x\r\n\
+             Accept: text/event-stream\r\nCookie: setguard_session={token}\r\n\r\n"
+        );
+        conn.write_all(head.as_bytes()).expect("request");
         for line in BufReader::new(conn).lines() {
             let Ok(line) = line else { break };
             if tx.send(line).is_err() {
@@ -254,7 +245,10 @@ async fn the_ticker_raises_an_unattended_alarm_with_nobody_acting() {
     let before = s.productions.view(&id, |_, h| h.seq).await.expect("view");
     // Nobody acts; the ticker runs.
     ticker::tick_all(&s.productions).await;
-    let (_, json) = get(&s, "/api/v1/productions/ranch/board").await;
+    let json = s
+        .get("/api/v1/productions/ranch/board", &s.admin_token().await)
+        .await
+        .body;
     let after = s.productions.view(&id, |_, h| h.seq).await.expect("view");
     assert!(after > before, "the ticker recorded the alarm");
     assert!(json.contains("UNATTENDED"), "{json}");

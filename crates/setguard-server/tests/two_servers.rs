@@ -3,11 +3,12 @@
 //! it. Needs `SETGUARD_TEST_POSTGRES` (the test command sets it); each run gets its own database.
 
 use axum::body::Body;
-use axum::http::Request;
+use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use setguard_core::{Command, PersonId, ProductionId};
 use setguard_ledger::NodeKey;
 use setguard_ledger::verify::verify_store;
+use setguard_server::accounts;
 use setguard_server::live::Productions;
 use setguard_server::{App, demo, follow, router};
 use std::sync::Arc;
@@ -60,30 +61,40 @@ async fn drop_database(server: &str, name: &str) {
     }
 }
 
-async fn server_on(url: &str) -> Arc<Productions> {
+/// One server: its own node key and memory, the shared ledger and accounts.
+async fn server_on(url: &str) -> App {
     let url = url.to_owned();
     let key = NodeKey::ephemeral();
     let k = key.clone();
-    let store = tokio::task::spawn_blocking(move || setguard_ledger::open(&url, k))
-        .await
-        .expect("task")
-        .expect("the ledger");
-    Arc::new(Productions::new(Arc::from(store), key))
+    let (store, accounts) = tokio::task::spawn_blocking(move || {
+        (
+            setguard_ledger::open(&url, k).expect("the ledger"),
+            accounts::open(&accounts::url_for(&url)).expect("the accounts"),
+        )
+    })
+    .await
+    .expect("task");
+    App {
+        productions: Arc::new(Productions::new(Arc::from(store), key)),
+        accounts,
+    }
 }
 
-async fn board(p: &Arc<Productions>) -> serde_json::Value {
-    let res = router(App {
-        productions: p.clone(),
-    })
-    .oneshot(
-        Request::get("/api/v1/productions/dusty-creek/board")
-            .body(Body::empty())
-            .expect("request"),
-    )
-    .await
-    .expect("response");
+async fn call(app: &App, req: Request<Body>) -> (StatusCode, serde_json::Value) {
+    let res = router(app.clone()).oneshot(req).await.expect("response");
+    let status = res.status();
     let body = res.into_body().collect().await.expect("body").to_bytes();
-    serde_json::from_slice(&body).expect("json")
+    (status, serde_json::from_slice(&body).expect("json"))
+}
+
+async fn board(app: &App, token: &str) -> serde_json::Value {
+    let req = Request::get("/api/v1/productions/dusty-creek/board")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request");
+    let (status, b) = call(app, req).await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    b
 }
 
 fn status_of(b: &serde_json::Value, item: &str) -> String {
@@ -103,39 +114,63 @@ async fn a_change_through_one_server_shows_on_the_other_within_a_second() {
     };
     let a = server_on(&url).await;
     let b = server_on(&url).await;
-    tokio::spawn(follow::run(b.clone(), url.clone()));
-    demo::load_if_absent(&a)
+    tokio::spawn(follow::run(b.productions.clone(), url.clone()));
+    demo::load_if_absent(&a.productions)
         .await
         .expect("the demo, through server A");
+    demo::accounts(&a.accounts).await.expect("demo accounts");
+    // Rosa signs in on server A; her session is good on server B too.
+    let (status, session) = call(
+        &a,
+        Request::post("/api/v1/session")
+            .header("content-type", "application/json")
+            .body(Body::from(format!(
+                r#"{{"username":"rosa","password":"{}","token":true}}"#,
+                demo::PASSWORD
+            )))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    let token = session["token"].as_str().expect("a token").to_owned();
     // Server B loads the production and shows its board.
     assert_eq!(
-        status_of(&board(&b).await, "colt-2"),
+        status_of(&board(&b, &token).await, "colt-2"),
         "WITH ROSA VEGA (ARMORER)"
     );
     // Let B's LISTEN be in place before the change.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut heard = b.subscribe();
+    let mut heard = b.productions.subscribe();
 
     let id = ProductionId::parse("dusty-creek").expect("id");
-    let store: Command = serde_json::from_str(r#"{"do":"store","item":"colt-2"}"#).expect("cmd");
-    let rosa = PersonId::parse("rosa").ok();
-    let done = a
-        .execute(&id, rosa.clone(), &store)
-        .await
-        .expect("recorded through A");
-    assert!(done.refused.is_empty(), "{:?}", done.refused);
-    let seq = done.recorded.last().expect("an event").0;
+    let (status, done) = call(
+        &a,
+        Request::post("/api/v1/productions/dusty-creek/commands")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"do":"store","item":"colt-2"}"#))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "recorded through A: {done}");
+    let seq = done["recorded"]
+        .as_array()
+        .and_then(|r| r.last())
+        .and_then(|e| e["seq"].as_u64())
+        .expect("a seq");
 
     let change = tokio::time::timeout(Duration::from_secs(1), heard.recv())
         .await
         .expect("server B heard of it within a second")
         .expect("a change");
     assert_eq!((change.production, change.seq), (id.clone(), seq));
-    assert_eq!(status_of(&board(&b).await, "colt-2"), "IN STORAGE");
+    assert_eq!(status_of(&board(&b, &token).await, "colt-2"), "IN STORAGE");
 
     // Both servers record into the one stream: B decides on the state A left, at the next seq.
     let out: Command = serde_json::from_str(r#"{"do":"check-out","item":"colt-2"}"#).expect("cmd");
+    let rosa = PersonId::parse("rosa").ok();
     let done = b
+        .productions
         .execute(&id, rosa, &out)
         .await
         .expect("recorded through B");

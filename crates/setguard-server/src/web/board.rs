@@ -114,6 +114,12 @@ pub fn board(state: &State, head: Head, now: At) -> Board {
     }
 }
 
+/// One item's row, found by its id as typed or scanned; `None` if the production has no such item.
+pub fn find_item(state: &State, raw_id: &str, now: At) -> Option<ItemRow> {
+    let id = setguard_core::ItemId::parse(raw_id).ok()?;
+    state.items.get(&id).map(|i| item_row(state, i, now))
+}
+
 fn item_row(state: &State, item: &Item, now: At) -> ItemRow {
     let (status, detail, tone) = if !item.quarantined_by.is_empty() {
         let by: Vec<String> = item.quarantined_by.iter().map(|i| i.to_string()).collect();

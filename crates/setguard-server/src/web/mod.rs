@@ -1,6 +1,7 @@
 //! The pages, server-rendered with minijinja from templates compiled into the binary.
 
 pub mod board;
+pub mod pages;
 
 use minijinja::Environment;
 use std::sync::OnceLock;
@@ -18,6 +19,7 @@ pub fn templates() -> &'static Environment<'static> {
                 "board_body.html",
                 include_str!("../../templates/board_body.html"),
             ),
+            ("sign_in.html", include_str!("../../templates/sign_in.html")),
         ] {
             if let Err(e) = env.add_template(name, text) {
                 // A template that does not compile is a build mistake, caught by the tests.
