@@ -1,5 +1,6 @@
-//! The command line (`replay`, `verify`, `export`, `status`, `key`, `rules`). Parsing is
-//! clap's; each command's work is a function returning its exit code, so `main` stays short.
+//! The command line (`replay`, `verify`, `export`, `status`, `key`, `serve`, `user`, `rules`).
+//! Parsing is clap's; each command's work is a function returning its exit code, so `main` stays
+//! short.
 
 use crate::ledger;
 use crate::rules_cmd;
@@ -124,8 +125,9 @@ over the ledger, with a ticker that raises the alarms passing time brings. Setti
 defaults, then the config file (--config or SETGUARD_CONFIG), then SETGUARD_ environment \
 variables, then these flags; `setguard default-config` prints a commented example.
 
-This release serves the board and its JSON read-only; commands are given with `replay --db`
-until sign-in is in place.",
+People sign in (accounts: `setguard user add`; the demo makes its own and prints them) and
+give every command of the core through the API under /api/v1, judged by the same rules as
+replay.",
         after_help = "Example:
   setguard serve --demo               a demo production with a day in progress, at http://127.0.0.1:8080/
   setguard serve --db sqlite:set.db --listen 0.0.0.0:8080"
@@ -149,6 +151,9 @@ until sign-in is in place.",
     },
     /// Print a commented example config file for `setguard serve`.
     DefaultConfig,
+    /// Make accounts, and give people their account on a production.
+    #[command(subcommand)]
+    User(UserCmd),
     /// Print the node's public key, to publish so that its bundles and reports can be checked.
     Key {
         /// Where the node's key is kept.
@@ -221,6 +226,46 @@ alarm it raises, its source, and the policies it applies under.",
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Make an account. The password and PIN are asked for without echo on a terminal, or read
+    /// as two lines of standard input.
+    #[command(after_help = "Examples:
+  setguard user add admin --admin                  the server's first account
+  setguard user add rosa --production dusty-creek --person rosa
+  printf '%s\n%s\n' \"$PASSWORD\" 1234 | setguard user add rosa   from a script")]
+    Add {
+        /// Lowercase letters, digits, '.', '_' and '-'.
+        username: String,
+        /// A server administrator: opens productions and does their office's set-up.
+        #[arg(long)]
+        admin: bool,
+        /// Link the account to its person on this production (with --person).
+        #[arg(long, value_name = "ID", requires = "person")]
+        production: Option<String>,
+        /// The person's id on that production's crew list.
+        #[arg(long, value_name = "ID", requires = "production")]
+        person: Option<String>,
+        /// The ledger the accounts sit beside (default: the server's, from its settings).
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Give an account its person on a production.
+    Link {
+        username: String,
+        #[arg(long, value_name = "ID")]
+        production: String,
+        #[arg(long, value_name = "ID")]
+        person: String,
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+}
+
 /// Parses the arguments and runs the command; the exit code is the command's.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -270,6 +315,25 @@ pub fn main() -> ExitCode {
             listen,
             demo,
         }),
+        Cmd::User(UserCmd::Add {
+            username,
+            admin,
+            production,
+            person,
+            db,
+            data_dir,
+        }) => crate::user::add(&username, admin, production.zip(person), db, data_dir)
+            .and_then(|out| print(&out))
+            .map(|()| ExitCode::SUCCESS),
+        Cmd::User(UserCmd::Link {
+            username,
+            production,
+            person,
+            db,
+            data_dir,
+        }) => crate::user::link(&username, &production, &person, db, data_dir)
+            .and_then(|out| print(&out))
+            .map(|()| ExitCode::SUCCESS),
         Cmd::DefaultConfig => {
             print(setguard_server::config::DEFAULT_CONFIG).map(|()| ExitCode::SUCCESS)
         }

@@ -8,5 +8,6 @@ pub mod rules_cmd;
 pub mod scenario;
 pub mod serve;
 pub mod status;
+pub mod user;
 
 pub use scenario::{ReadError, Scenario, parse_scenario};
