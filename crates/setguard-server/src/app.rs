@@ -7,7 +7,7 @@
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::live::Productions;
-use crate::web::pages;
+use crate::web::{console, pages};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -31,6 +31,10 @@ pub fn router(app: App) -> Router {
         .route("/sign-out", post(pages::sign_out))
         .route("/productions/{id}/board", get(pages::board))
         .route("/productions/{id}/board/events", get(pages::board_events))
+        .route(
+            "/productions/{id}/console",
+            get(console::show).post(console::press),
+        )
         .merge(crate::api::routes())
         .layer(DefaultBodyLimit::max(64 * 1024))
         .with_state(app)

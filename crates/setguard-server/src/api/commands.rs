@@ -164,49 +164,52 @@ pub async fn confirm(
     let command = parse_command(c.command)
         .map_err(|e| ApiError::new(e.status, format!("command.{}", e.message)))?;
     not_here(&command)?;
-    let person = PersonId::parse(&c.person)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("person: {e}")))?;
-    let (accounts, production, who, pin) = (
-        app.accounts.clone(),
-        m.production.to_string(),
-        c.person.clone(),
-        c.pin,
-    );
-    let now = chrono::Utc::now().timestamp();
-    let checked = blocking(move || {
-        Ok::<_, std::convert::Infallible>(accounts.check_pin(&production, &who, &pin, now))
-    })
-    .await?;
-    match checked {
-        Ok(()) => {}
-        Err(PinError::NoAccount) => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                format!("{} has no account to confirm with a PIN", c.person),
-            ));
-        }
-        Err(PinError::Wrong) => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                format!("that is not {}'s PIN", c.person),
-            ));
-        }
-        Err(PinError::Locked { until_unix }) => {
-            return Err(super::session::locked(
-                &format!("too many wrong PINs: {}'s PIN is locked", c.person),
-                until_unix,
-                now,
-            ));
-        }
-        Err(PinError::Store(e)) => return Err(ApiError::internal(e)),
-    }
-    let caller = Caller {
-        person: Some(person),
-        administrator: false,
-    };
+    let caller = pin_holder(&app, &m.production, &c.person, c.pin).await?;
     let done = app
         .productions
         .execute_as(&m.production, &caller, &command)
         .await?;
     Ok(answer(done))
+}
+
+/// The caller a PIN proves: `person` of `production`, if `pin` is theirs. A wrong PIN is a 403,
+/// a locked one a 429; either way nothing is recorded.
+pub async fn pin_holder(
+    app: &App,
+    production: &setguard_core::ProductionId,
+    person: &str,
+    pin: String,
+) -> Result<Caller, ApiError> {
+    let id = PersonId::parse(person)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("person: {e}")))?;
+    let (accounts, stream, who) = (
+        app.accounts.clone(),
+        production.to_string(),
+        person.to_owned(),
+    );
+    let now = chrono::Utc::now().timestamp();
+    let checked = blocking(move || {
+        Ok::<_, std::convert::Infallible>(accounts.check_pin(&stream, &who, &pin, now))
+    })
+    .await?;
+    match checked {
+        Ok(()) => Ok(Caller {
+            person: Some(id),
+            administrator: false,
+        }),
+        Err(PinError::NoAccount) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("{person} has no account to confirm with a PIN"),
+        )),
+        Err(PinError::Wrong) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("that is not {person}'s PIN"),
+        )),
+        Err(PinError::Locked { until_unix }) => Err(super::session::locked(
+            &format!("too many wrong PINs: {person}'s PIN is locked"),
+            until_unix,
+            now,
+        )),
+        Err(PinError::Store(e)) => Err(ApiError::internal(e)),
+    }
 }

@@ -1,6 +1,8 @@
 //! The pages, server-rendered with minijinja from templates compiled into the binary.
 
 pub mod board;
+pub mod console;
+pub mod forms;
 pub mod pages;
 
 use minijinja::Environment;
@@ -20,6 +22,7 @@ pub fn templates() -> &'static Environment<'static> {
                 include_str!("../../templates/board_body.html"),
             ),
             ("sign_in.html", include_str!("../../templates/sign_in.html")),
+            ("console.html", include_str!("../../templates/console.html")),
         ] {
             if let Err(e) = env.add_template(name, text) {
                 // A template that does not compile is a build mistake, caught by the tests.

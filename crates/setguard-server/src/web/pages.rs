@@ -17,7 +17,7 @@ use tokio_stream::{Stream, StreamExt, wrappers::BroadcastStream};
 
 /// A page failed: the error as a short page rather than JSON.
 #[derive(Debug)]
-pub struct PageError(ApiError);
+pub struct PageError(pub ApiError);
 
 impl From<ApiError> for PageError {
     fn from(e: ApiError) -> Self {
@@ -47,7 +47,7 @@ fn escape(s: &str) -> String {
     minijinja::HtmlEscape(s).to_string()
 }
 
-fn render(name: &str, ctx: minijinja::Value) -> Result<Html<String>, PageError> {
+pub fn render(name: &str, ctx: minijinja::Value) -> Result<Html<String>, PageError> {
     templates()
         .get_template(name)
         .and_then(|t| t.render(ctx))
@@ -56,7 +56,7 @@ fn render(name: &str, ctx: minijinja::Value) -> Result<Html<String>, PageError> 
 }
 
 /// To the sign-in page, coming back to `next` afterwards.
-fn to_sign_in(next: &str) -> Response {
+pub fn to_sign_in(next: &str) -> Response {
     let next: String = url_escape(next);
     Redirect::to(&format!("/sign-in?next={next}")).into_response()
 }

@@ -64,6 +64,11 @@ impl Server {
 
     /// A bearer token for `user` (signed in with the demo password unless made otherwise).
     pub async fn token(&self, user: &str) -> String {
+        self.session(user).await.token
+    }
+
+    /// A session for `user`, as a browser holds it (its cookie and CSRF token).
+    pub async fn session(&self, user: &str) -> setguard_server::accounts::Session {
         let (a, u) = (self.accounts.clone(), user.to_owned());
         tokio::task::spawn_blocking(move || {
             a.sign_in(&u, demo::PASSWORD, chrono::Utc::now().timestamp())
@@ -71,7 +76,41 @@ impl Server {
         .await
         .expect("task")
         .unwrap_or_else(|e| panic!("signing {user} in: {e}"))
-        .token
+    }
+
+    /// Posts a page's form with the session's cookie.
+    pub async fn form(
+        &self,
+        uri: &str,
+        session: &setguard_server::accounts::Session,
+        fields: &[(&str, &str)],
+    ) -> Answer {
+        let body: String = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let req = Request::post(uri)
+            .header(
+                header::COOKIE,
+                format!("setguard_session={}", session.token),
+            )
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        self.raw(req).await
+    }
+
+    /// Gets a page with the session's cookie.
+    pub async fn page(&self, uri: &str, session: &setguard_server::accounts::Session) -> Answer {
+        let req = Request::get(uri)
+            .header(
+                header::COOKIE,
+                format!("setguard_session={}", session.token),
+            )
+            .body(Body::empty())
+            .expect("request");
+        self.raw(req).await
     }
 
     /// Sends a request through the router: JSON body if given, bearer token if given.
@@ -137,4 +176,14 @@ impl Server {
         .expect("task");
         self.token("root").await
     }
+}
+
+/// Percent-encodes a form value.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

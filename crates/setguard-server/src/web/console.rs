@@ -1,0 +1,232 @@
+//! The armorer's console: every item with the actions its custody allows, as large buttons for a
+//! tablet beside the cart. A pressed button is a form whose fields are a command; the answer is
+//! the console again, with what was recorded (or the refusal, every rule and its sentence) shown
+//! in the pressed item's own box. A performer's `confirm-check`, the first AD's `second-check`
+//! and a performer handing an item back are given with that person's PIN on this tablet.
+
+use super::board::{self, ItemRow};
+use super::forms;
+use super::pages::{PageError, render};
+use crate::api::commands::pin_holder;
+use crate::app::App;
+use crate::auth::{Signed, member};
+use crate::clock;
+use crate::live::Executed;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use setguard_core::state::Custody;
+use setguard_core::{Role, State as Production};
+
+/// One item on the console.
+#[derive(Debug, Serialize)]
+struct ConsoleItem {
+    row: ItemRow,
+    /// `storage`, `mine` (held by the signed-in person), `held` (by someone else), `set-down`.
+    custody: &'static str,
+    holder: Option<String>,
+    holder_name: Option<String>,
+    loaded: bool,
+}
+
+/// What happened to the last button pressed, shown in that item's box.
+#[derive(Debug, Serialize)]
+struct Notice {
+    item: String,
+    /// `recorded`, `refused` or `error`.
+    kind: &'static str,
+    lines: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Person {
+    id: String,
+    name: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Console {
+    production: String,
+    name: String,
+    now: String,
+    csrf: String,
+    me: Option<String>,
+    me_name: String,
+    items: Vec<ConsoleItem>,
+    lots: Vec<String>,
+    people: Vec<Person>,
+    performers: Vec<Person>,
+    checkers: Vec<Person>,
+    stop_work: Option<String>,
+    notice: Option<Notice>,
+}
+
+fn console(state: &Production, me: Option<&str>, csrf: &str, notice: Option<Notice>) -> Console {
+    let now = clock::now_for(state);
+    let people = |keep: &dyn Fn(&setguard_core::state::Person) -> bool| {
+        state
+            .people
+            .values()
+            .filter(|p| keep(p))
+            .map(|p| Person {
+                id: p.id.to_string(),
+                name: p.name.to_string(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let items = state
+        .items
+        .values()
+        .filter_map(|item| {
+            let row = board::find_item(state, item.spec.id.as_str(), now)?;
+            let (custody, holder) = match &item.custody {
+                Custody::InStorage => ("storage", None),
+                Custody::Held { by, .. } if Some(by.as_str()) == me => ("mine", Some(by)),
+                Custody::Held { by, .. } => ("held", Some(by)),
+                Custody::SetDown { by, .. } => ("set-down", Some(by)),
+            };
+            Some(ConsoleItem {
+                row,
+                custody,
+                holder: holder.map(|h| h.to_string()),
+                holder_name: holder.map(|h| state.name_of(h)),
+                loaded: item.loaded_rounds() > 0,
+            })
+        })
+        .collect();
+    Console {
+        production: state
+            .production
+            .as_ref()
+            .map(|p| p.id.to_string())
+            .unwrap_or_default(),
+        name: state
+            .production
+            .as_ref()
+            .map(|p| p.name.clone())
+            .unwrap_or_default(),
+        now: now.clock(),
+        csrf: csrf.to_owned(),
+        me: me.map(str::to_owned),
+        me_name: me
+            .and_then(|m| setguard_core::PersonId::parse(m).ok())
+            .map(|m| state.name_of(&m))
+            .unwrap_or_else(|| "an administrator (not on the crew list)".to_owned()),
+        items,
+        lots: state.lots.keys().map(|l| l.to_string()).collect(),
+        people: people(&|_| true),
+        performers: people(&|p| p.has(Role::Performer)),
+        checkers: people(&|p| p.has(Role::FirstAd) || p.has(Role::SafetySupervisor)),
+        stop_work: state
+            .stop_work
+            .as_ref()
+            .map(|s| format!("STOP WORK since {}: {}", s.since.clock(), s.reason)),
+        notice,
+    }
+}
+
+async fn page(
+    app: &App,
+    signed: &Signed,
+    id: &str,
+    notice: Option<Notice>,
+) -> Result<String, PageError> {
+    let m = member(app, signed, id).await?;
+    let me = m.caller.person.as_ref().map(|p| p.to_string());
+    let csrf = signed.session.csrf.clone();
+    let view = app
+        .productions
+        .view(&m.production, |state, _| {
+            console(state, me.as_deref(), &csrf, notice)
+        })
+        .await?;
+    Ok(render("console.html", minijinja::context! { c => view })?.0)
+}
+
+pub async fn show(
+    State(app): State<App>,
+    signed: Option<Signed>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let Some(signed) = signed else {
+        return Ok(super::pages::to_sign_in(&format!(
+            "/productions/{id}/console"
+        )));
+    };
+    Ok(axum::response::Html(page(&app, &signed, &id, None).await?).into_response())
+}
+
+/// A button pressed: the command in the form, given by the signed-in person or, with a PIN, by
+/// the person whose PIN it is. The console comes back with the outcome in that item's box.
+pub async fn press(
+    State(app): State<App>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    signed.check_csrf(forms::field(&fields, "csrf"))?;
+    let m = member(&app, &signed, &id).await?;
+    let item = forms::field(&fields, "item").unwrap_or("").to_owned();
+    let outcome: Result<Executed, crate::api::ApiError> = async {
+        let cmd = forms::command(&fields)?;
+        let caller = match forms::field(&fields, "as_person") {
+            Some(person) => {
+                let pin = forms::field(&fields, "pin").unwrap_or("").to_owned();
+                pin_holder(&app, &m.production, person, pin).await?
+            }
+            None => m.caller.clone(),
+        };
+        Ok(app
+            .productions
+            .execute_as(&m.production, &caller, &cmd)
+            .await?)
+    }
+    .await;
+    let (status, notice) = match outcome {
+        Ok(done) if done.refused.is_empty() => (
+            StatusCode::OK,
+            Notice {
+                item,
+                kind: "recorded",
+                lines: done
+                    .recorded
+                    .iter()
+                    .map(|(seq, e)| format!("recorded #{seq}: {}", what(e)))
+                    .collect(),
+            },
+        ),
+        Ok(done) => (
+            StatusCode::CONFLICT,
+            Notice {
+                item,
+                kind: "refused",
+                lines: done
+                    .refused
+                    .iter()
+                    .map(|v| format!("REFUSED [{}] {}", v.rule, v.message))
+                    .collect(),
+            },
+        ),
+        Err(e) if e.status.is_server_error() => return Err(e.into()),
+        Err(e) => (
+            e.status,
+            Notice {
+                item,
+                kind: "error",
+                lines: vec![e.message],
+            },
+        ),
+    };
+    let html = page(&app, &signed, &id, Some(notice)).await?;
+    Ok((status, axum::response::Html(html)).into_response())
+}
+
+/// An event's kind in words ("item checked out"), from its record type.
+fn what(e: &setguard_core::Event) -> String {
+    serde_json::to_value(e)
+        .ok()
+        .and_then(|v| v["type"].as_str().map(|t| t.replace('-', " ")))
+        .unwrap_or_default()
+}
