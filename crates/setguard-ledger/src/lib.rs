@@ -15,6 +15,7 @@ pub mod bundle;
 pub mod canonical;
 mod error;
 pub mod keys;
+pub mod pgconn;
 pub mod postgres;
 pub mod snapshot;
 pub mod sqlite;

@@ -15,16 +15,14 @@
 use crate::canonical::{ChainHash, RecordFields};
 use crate::error::LedgerError;
 use crate::keys::{Checkpoint, NodeKey};
+use crate::pgconn::{self, ClientGuard, Connection};
 use crate::store::{
     Appended, Head, RawRow, Record, Snapshot, Store, actor_of, checkpoint_from_parts, payload_of,
     seq_from_sql, seq_to_sql, time_of,
 };
 use postgres::error::SqlState;
-use postgres::{Client, Config, GenericClient, NoTls, Row, Transaction};
+use postgres::{Client, GenericClient, Row, Transaction};
 use setguard_core::{Event, ProductionId};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 /// The channel every append is announced on (`NOTIFY`), with the payload "STREAM SEQ": the
 /// stream and its new last seq. A server that `LISTEN`s on it learns of other servers' appends.
@@ -108,16 +106,9 @@ const MIGRATIONS: &[(i32, &str)] = &[
 
 /// A ledger in a PostgreSQL database, possibly shared with other setguard servers.
 pub struct PostgresStore {
-    config: Config,
-    /// Where the ledger is, for messages; never holds the password.
-    place: String,
+    /// Marked suspect after every storage failure (see [`PostgresStore::watch`]).
+    conn: Connection,
     key: NodeKey,
-    /// One connection, taken in turn. It is remade on the next call after it is lost, so a
-    /// restarted database costs the calls in flight, not the server.
-    client: Mutex<Option<Client>>,
-    /// Set when a call failed at the storage level: the connection may be half-dead without
-    /// knowing it yet, so the next call makes a new one.
-    suspect: AtomicBool,
     /// Opened by [`PostgresStore::open_read_only`]: every write is refused.
     read_only: bool,
 }
@@ -125,7 +116,7 @@ pub struct PostgresStore {
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresStore")
-            .field("place", &self.place)
+            .field("place", &self.conn.place())
             .finish_non_exhaustive()
     }
 }
@@ -145,60 +136,41 @@ impl PostgresStore {
     }
 
     fn connect_to(url: &str, key: NodeKey, read_only: bool) -> Result<PostgresStore, LedgerError> {
-        let mut config: Config = url
-            .parse()
+        let config = pgconn::config(url)
             .map_err(|e| LedgerError::BadUrl(format!("not a PostgreSQL URL: {e}")))?;
-        // Without a timeout, an unreachable server would hang startup (and every reconnect)
-        // for as long as the OS keeps trying.
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(10));
-        }
-        config.application_name("setguard");
-        let place = place_of(&config);
-        let mut client = connect(&config, &place)?;
+        let store = PostgresStore {
+            conn: Connection::open(config).map_err(LedgerError::Storage)?,
+            key,
+            read_only,
+        };
+        let place = store.conn.place();
         if read_only {
-            let row = client
+            let row = store
+                .client()?
                 .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
-                .map_err(|e| error(&place, "reading the schema", e))?;
+                .map_err(|e| error(place, "reading the schema", e))?;
             if !col::<bool>(&row, 0)? {
                 return Err(LedgerError::NotALedger {
-                    path: place,
+                    path: place.to_owned(),
                     why: "it holds no setguard ledger".to_owned(),
                 });
             }
         } else {
-            migrate(&mut client, &place)?;
+            migrate(&mut *store.client()?, place)?;
         }
-        Ok(PostgresStore {
-            config,
-            place,
-            key,
-            client: Mutex::new(Some(client)),
-            read_only,
-            suspect: AtomicBool::new(false),
-        })
+        Ok(store)
     }
 
     /// The connection, remade first if it was lost.
     fn client(&self) -> Result<ClientGuard<'_>, LedgerError> {
-        // A panic while the lock was held left at most an open transaction, which postgres
-        // rolls back when it is dropped: the client is still good to use.
-        let mut client = self.client.lock().unwrap_or_else(PoisonError::into_inner);
-        let usable = client.as_ref().is_some_and(|c| !c.is_closed());
-        if !usable || self.suspect.swap(false, Ordering::SeqCst) {
-            if let Some(old) = client.take() {
-                close_elsewhere(old);
-            }
-            *client = Some(connect(&self.config, &self.place)?);
-        }
-        Ok(ClientGuard(client))
+        self.conn.client().map_err(LedgerError::Storage)
     }
 
     fn refuse_if_read_only(&self) -> Result<(), LedgerError> {
         if self.read_only {
             return Err(LedgerError::Storage(format!(
                 "{}: opened read-only; nothing is written",
-                self.place
+                self.conn.place()
             )));
         }
         Ok(())
@@ -207,94 +179,18 @@ impl PostgresStore {
     /// Passes a result through, marking the connection suspect after a storage failure.
     fn watch<T>(&self, r: Result<T, LedgerError>) -> Result<T, LedgerError> {
         if matches!(r, Err(LedgerError::Storage(_))) {
-            self.suspect.store(true, Ordering::SeqCst);
+            self.conn.mark_suspect();
         }
         r
     }
 
     fn error(&self, doing: &str, e: postgres::Error) -> LedgerError {
-        error(&self.place, doing, e)
+        error(self.conn.place(), doing, e)
     }
-}
-
-/// The connection, held for one call; it is always there (see [`PostgresStore::client`]).
-struct ClientGuard<'a>(MutexGuard<'a, Option<Client>>);
-
-impl std::ops::Deref for ClientGuard<'_> {
-    type Target = Client;
-    fn deref(&self) -> &Client {
-        // `client()` only hands out a guard after putting a connection in.
-        self.0.as_ref().expect("a connection is in place")
-    }
-}
-
-impl std::ops::DerefMut for ClientGuard<'_> {
-    fn deref_mut(&mut self) -> &mut Client {
-        self.0.as_mut().expect("a connection is in place")
-    }
-}
-
-impl Drop for PostgresStore {
-    /// The blocking client closes its connection by running a small runtime of its own, which
-    /// panics on a thread that already drives one (the server's). So it is closed on a thread
-    /// of its own, whoever drops the store.
-    fn drop(&mut self) {
-        let client = self
-            .client
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(c) = client {
-            close_elsewhere(c);
-        }
-    }
-}
-
-/// Drops a client on a thread of its own (see `Drop for PostgresStore`).
-fn close_elsewhere(client: Client) {
-    let _ = std::thread::Builder::new()
-        .name("ledger-pg-close".to_owned())
-        .spawn(move || drop(client));
-}
-
-/// "host:port/dbname", from the parts of the config that name the place, not the credentials.
-fn place_of(config: &Config) -> String {
-    let host = config
-        .get_hosts()
-        .iter()
-        .map(|h| match h {
-            postgres::config::Host::Tcp(name) => name.clone(),
-            #[cfg(unix)]
-            postgres::config::Host::Unix(path) => path.display().to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(",");
-    let port = config
-        .get_ports()
-        .iter()
-        .map(u16::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
-    let db = config
-        .get_dbname()
-        .or(config.get_user())
-        .unwrap_or_default();
-    format!("postgres://{host}:{port}/{db}")
 }
 
 fn error(place: &str, doing: &str, e: postgres::Error) -> LedgerError {
-    // The Display of a database error says only "db error"; the server's message is in the
-    // source, and is what the operator needs.
-    match e.as_db_error() {
-        Some(db) => LedgerError::Storage(format!("{doing} ({place}): {db}")),
-        None => LedgerError::Storage(format!("{doing} ({place}): {e}")),
-    }
-}
-
-fn connect(config: &Config, place: &str) -> Result<Client, LedgerError> {
-    config
-        .connect(NoTls)
-        .map_err(|e| error(place, "connecting", e))
+    LedgerError::Storage(pgconn::describe(place, doing, e))
 }
 
 /// Runs the pending migrations, all in one transaction under an advisory lock: a second server
@@ -411,7 +307,7 @@ impl PostgresStore {
                 }
             }
         };
-        let head = read_head(tx, &self.place, stream)?;
+        let head = read_head(tx, self.conn.place(), stream)?;
         if head.seq != expected_seq {
             return Err(Failed::Refused(LedgerError::Conflict {
                 current_seq: head.seq,
@@ -515,7 +411,7 @@ impl PostgresStore {
                 // stream is now so that the caller decides again on that state.
                 tx.rollback()
                     .map_err(|e| self.error("rolling back a lost append", e))?;
-                let head = read_head(&mut *client, &self.place, stream)?;
+                let head = read_head(&mut *client, self.conn.place(), stream)?;
                 Err(LedgerError::Conflict {
                     current_seq: head.seq,
                 })
@@ -554,7 +450,7 @@ impl PostgresStore {
     }
 
     fn run_head(&self, stream: &ProductionId) -> Result<Head, LedgerError> {
-        read_head(&mut *self.client()?, &self.place, stream.as_str())
+        read_head(&mut *self.client()?, self.conn.place(), stream.as_str())
     }
 
     fn run_checkpoints(&self, stream: &ProductionId) -> Result<Vec<Checkpoint>, LedgerError> {

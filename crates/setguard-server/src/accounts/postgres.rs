@@ -7,10 +7,8 @@
 //! trusted network or through a local socket or tunnel.
 
 use super::{AccountError, Credentials, Directory, Secret, StoredSession};
-use ::postgres::{Client, Config, NoTls, Row};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use ::postgres::{Client, Row};
+use setguard_ledger::pgconn::{self, ClientGuard, Connection};
 
 /// The key of the advisory lock held while migrating ("SGAC", not the ledger's "SGLD"), so that
 /// servers starting together migrate one after the other.
@@ -65,21 +63,14 @@ const MIGRATIONS: &[(i32, &str)] = &[(
 )];
 
 pub(super) struct PostgresDirectory {
-    config: Config,
-    /// Where the accounts are, for messages; never holds the password.
-    place: String,
-    /// One connection, taken in turn; remade on the next call after it is lost, so a restarted
-    /// database costs the calls in flight, not the server.
-    client: Mutex<Option<Client>>,
-    /// Set when a call failed: the connection may be half-dead without knowing it yet, so the
-    /// next call makes a new one.
-    suspect: AtomicBool,
+    /// Marked suspect after every failed call (see [`PostgresDirectory::err`]).
+    conn: Connection,
 }
 
 impl std::fmt::Debug for PostgresDirectory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresDirectory")
-            .field("place", &self.place)
+            .field("place", &self.conn.place())
             .finish_non_exhaustive()
     }
 }
@@ -88,50 +79,27 @@ impl PostgresDirectory {
     /// Connects to the database at `url` and brings the account tables up to date. A database
     /// with a `setguard_accounts` table that these migrations did not make is refused.
     pub(super) fn open(url: &str) -> Result<PostgresDirectory, AccountError> {
-        let mut config: Config = url.parse().map_err(|e| AccountError::Invalid {
+        let config = pgconn::config(url).map_err(|e| AccountError::Invalid {
             field: "url",
             why: format!("the account store URL is not a PostgreSQL URL: {e}"),
         })?;
-        // Without a timeout, an unreachable server would hang startup (and every reconnect)
-        // for as long as the OS keeps trying.
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(10));
-        }
-        config.application_name("setguard");
-        let place = place_of(&config);
-        let mut client = connect(&config, &place)?;
-        if let Err(e) = migrate(&mut client, &place) {
-            close_elsewhere(client);
-            return Err(e);
-        }
-        Ok(PostgresDirectory {
-            config,
-            place,
-            client: Mutex::new(Some(client)),
-            suspect: AtomicBool::new(false),
-        })
+        let directory = PostgresDirectory {
+            conn: Connection::open(config).map_err(AccountError::Store)?,
+        };
+        migrate(&mut *directory.client()?, directory.conn.place())?;
+        Ok(directory)
     }
 
     /// The connection, remade first if it was lost or a call failed on it.
     fn client(&self) -> Result<ClientGuard<'_>, AccountError> {
-        // A panic while the lock was held left at most an open transaction, which postgres
-        // rolls back when it is dropped: the client is still good to use.
-        let mut client = self.client.lock().unwrap_or_else(PoisonError::into_inner);
-        let usable = client.as_ref().is_some_and(|c| !c.is_closed());
-        if !usable || self.suspect.swap(false, Ordering::SeqCst) {
-            if let Some(old) = client.take() {
-                close_elsewhere(old);
-            }
-            *client = Some(connect(&self.config, &self.place)?);
-        }
-        Ok(ClientGuard(client))
+        self.conn.client().map_err(AccountError::Store)
     }
 
     /// A store error for a failed call, marking the connection to be remade.
     fn err<'a>(&'a self, doing: &'a str) -> impl Fn(::postgres::Error) -> AccountError + 'a {
         move |e| {
-            self.suspect.store(true, Ordering::SeqCst);
-            error(&self.place, doing, e)
+            self.conn.mark_suspect();
+            error(self.conn.place(), doing, e)
         }
     }
 
@@ -156,85 +124,8 @@ impl PostgresDirectory {
     }
 }
 
-/// The connection, held for one call; it is always there (see [`PostgresDirectory::client`]).
-struct ClientGuard<'a>(MutexGuard<'a, Option<Client>>);
-
-impl std::ops::Deref for ClientGuard<'_> {
-    type Target = Client;
-    fn deref(&self) -> &Client {
-        // `client()` only hands out a guard after putting a connection in.
-        self.0.as_ref().expect("a connection is in place")
-    }
-}
-
-impl std::ops::DerefMut for ClientGuard<'_> {
-    fn deref_mut(&mut self) -> &mut Client {
-        self.0.as_mut().expect("a connection is in place")
-    }
-}
-
-impl Drop for PostgresDirectory {
-    /// The blocking client closes its connection by running a small runtime of its own, which
-    /// panics on a thread that already drives one (the server's). So it is closed on a thread
-    /// of its own, whoever drops the last handle.
-    fn drop(&mut self) {
-        let client = self
-            .client
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(c) = client {
-            close_elsewhere(c);
-        }
-    }
-}
-
-/// Drops a client on a thread of its own (see `Drop for PostgresDirectory`).
-fn close_elsewhere(client: Client) {
-    let _ = std::thread::Builder::new()
-        .name("accounts-pg-close".to_owned())
-        .spawn(move || drop(client));
-}
-
-/// "postgres://host:port/dbname", from the parts of the config that name the place, not the
-/// credentials.
-fn place_of(config: &Config) -> String {
-    let host = config
-        .get_hosts()
-        .iter()
-        .map(|h| match h {
-            ::postgres::config::Host::Tcp(name) => name.clone(),
-            #[cfg(unix)]
-            ::postgres::config::Host::Unix(path) => path.display().to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(",");
-    let port = config
-        .get_ports()
-        .iter()
-        .map(u16::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
-    let db = config
-        .get_dbname()
-        .or(config.get_user())
-        .unwrap_or_default();
-    format!("postgres://{host}:{port}/{db}")
-}
-
 fn error(place: &str, doing: &str, e: ::postgres::Error) -> AccountError {
-    // The Display of a database error says only "db error"; the server's message is in the
-    // source, and is what the operator needs.
-    match e.as_db_error() {
-        Some(db) => AccountError::Store(format!("{doing} ({place}): {db}")),
-        None => AccountError::Store(format!("{doing} ({place}): {e}")),
-    }
-}
-
-fn connect(config: &Config, place: &str) -> Result<Client, AccountError> {
-    config
-        .connect(NoTls)
-        .map_err(|e| error(place, "connecting", e))
+    AccountError::Store(pgconn::describe(place, doing, e))
 }
 
 /// Runs the pending migrations, all in one transaction under an advisory lock: a second server
