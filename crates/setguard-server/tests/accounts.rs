@@ -147,6 +147,7 @@ contract!(
     check_pin_right_wrong_lockout_no_account,
     a_second_handle_shares_sessions_and_lockouts,
     concurrent_failures_all_count,
+    one_concern_link_per_production,
 );
 
 fn add_and_duplicate(f: Fixture) {
@@ -591,6 +592,28 @@ fn a_second_handle_shares_sessions_and_lockouts(f: Fixture) {
         b.sign_in("alice", PASSWORD, NOW),
         Err(SignInError::Locked { .. })
     ));
+    drop(b);
+}
+
+fn one_concern_link_per_production(f: Fixture) {
+    let a = &f.accounts;
+    let b = accounts::open(&f.url).unwrap();
+    let link = a.concern_link("dusty-creek").unwrap();
+    // Printed once, good on every server and every time.
+    assert_eq!(b.concern_link("dusty-creek").unwrap(), link);
+    assert_eq!(a.concern_link("dusty-creek").unwrap(), link);
+    let other = b.concern_link("night-train").unwrap();
+    assert_ne!(other, link);
+    assert_eq!(
+        a.concern_production(&link).unwrap().as_deref(),
+        Some("dusty-creek")
+    );
+    assert_eq!(
+        b.concern_production(&other).unwrap().as_deref(),
+        Some("night-train")
+    );
+    assert_eq!(a.concern_production(&"0".repeat(64)).unwrap(), None);
+    assert_eq!(a.concern_production("not a token").unwrap(), None);
     drop(b);
 }
 

@@ -366,6 +366,21 @@ impl Accounts {
         Ok(all)
     }
 
+    /// The token of the production's anonymous concern link (`/concern/TOKEN`), made on first
+    /// use: posted on set as a QR code, it is the only way to the form.
+    pub fn concern_link(&self, production: &str) -> Result<String, AccountError> {
+        let fresh = secrets::random_token()?;
+        self.dir.concern_link(production, &fresh)
+    }
+
+    /// The production a concern link is for, if it is one.
+    pub fn concern_production(&self, token: &str) -> Result<Option<String>, AccountError> {
+        if !secrets::is_token(token) {
+            return Ok(None);
+        }
+        self.dir.concern_production(token)
+    }
+
     /// Checks the PIN of whoever is `person` on `production`: how they confirm on someone
     /// else's tablet. `pin_failures` wrong PINs in a row lock it for `pin_lock_secs` (the attempt
     /// that locks is answered `Locked`); a success clears the count.
@@ -619,6 +634,10 @@ trait Directory: Send + Sync + fmt::Debug {
     fn person_in(&self, username: &str, production: &str) -> Result<Option<String>, AccountError>;
     fn account_of(&self, production: &str, person: &str) -> Result<Option<String>, AccountError>;
     fn memberships(&self, username: &str) -> Result<Vec<(String, String)>, AccountError>;
+    /// The production's concern link, stored as `fresh` if it has none yet (two servers asking
+    /// at once get the same one).
+    fn concern_link(&self, production: &str, fresh: &str) -> Result<String, AccountError>;
+    fn concern_production(&self, token: &str) -> Result<Option<String>, AccountError>;
 }
 
 #[cfg(test)]

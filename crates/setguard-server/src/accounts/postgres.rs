@@ -17,9 +17,10 @@ const MIGRATION_LOCK: i64 = 0x5347_4143;
 /// The migrations, in order; all pending ones run in one transaction at open, under
 /// [`MIGRATION_LOCK`], and are recorded in `setguard_accounts_migrations` (the ledger's own
 /// `schema_version` is left alone). Never edit or reorder a released migration: add a new one.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        r#"
     -- One row per account. The secrets are argon2id PHC strings, never the secrets themselves.
     -- Each secret has its own count of consecutive failures and the unix second its lock ends
     -- (0: never locked). Text columns use the "C" collation: names compare bytewise, as ids do
@@ -60,7 +61,20 @@ const MIGRATIONS: &[(i32, &str)] = &[(
         UNIQUE (username, production)
     );
     "#,
-)];
+    ),
+    (
+        2,
+        r#"
+    -- The link posted on set (as a QR code) for anonymous safety concerns: one per production,
+    -- unguessable, so the form is reached from the set and not by guessing production ids. It
+    -- names no one, and nothing about who used it is kept.
+    CREATE TABLE setguard_concern_links (
+        production TEXT COLLATE "C" PRIMARY KEY,
+        token      TEXT COLLATE "C" NOT NULL UNIQUE
+    );
+    "#,
+    ),
+];
 
 pub(super) struct PostgresDirectory {
     /// Marked suspect after every failed call (see [`PostgresDirectory::err`]).
@@ -407,5 +421,32 @@ impl Directory for PostgresDirectory {
             )
             .map_err(self.err("reading links"))?;
         rows.iter().map(|r| Ok((col(r, 0)?, col(r, 1)?))).collect()
+    }
+
+    fn concern_link(&self, production: &str, fresh: &str) -> Result<String, AccountError> {
+        let mut client = self.client()?;
+        client
+            .execute(
+                "INSERT INTO setguard_concern_links (production, token) VALUES ($1, $2)
+                 ON CONFLICT (production) DO NOTHING",
+                &[&production, &fresh],
+            )
+            .map_err(self.err("making a concern link"))?;
+        let row = client
+            .query_one(
+                "SELECT token FROM setguard_concern_links WHERE production = $1",
+                &[&production],
+            )
+            .map_err(self.err("reading a concern link"))?;
+        col(&row, 0)
+    }
+
+    fn concern_production(&self, token: &str) -> Result<Option<String>, AccountError> {
+        let row = self.query_opt(
+            "reading a concern link",
+            "SELECT production FROM setguard_concern_links WHERE token = $1",
+            &[&token],
+        )?;
+        row.map(|r| col(&r, 0)).transpose()
     }
 }

@@ -15,9 +15,10 @@ const APPLICATION_ID: i64 = 0x5347_4143;
 
 /// The migrations, in order; each runs once and is recorded in `setguard_accounts_migrations`.
 /// Never edit or reorder a released migration: add a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
     -- One row per account. The secrets are argon2id PHC strings, never the secrets themselves.
     -- Each secret has its own count of consecutive failures and the unix second its lock ends
     -- (0: never locked).
@@ -55,7 +56,20 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         UNIQUE (username, production)
     );
     "#,
-)];
+    ),
+    (
+        2,
+        r#"
+    -- The link posted on set (as a QR code) for anonymous safety concerns: one per production,
+    -- unguessable, so the form is reached from the set and not by guessing production ids. It
+    -- names no one, and nothing about who used it is kept.
+    CREATE TABLE setguard_concern_links (
+        production TEXT PRIMARY KEY,
+        token      TEXT NOT NULL UNIQUE
+    );
+    "#,
+    ),
+];
 
 pub(super) struct SqliteDirectory {
     path: PathBuf,
@@ -439,5 +453,32 @@ impl Directory for SqliteDirectory {
             .map_err(self.err("reading links"))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(self.err("reading links"))
+    }
+
+    fn concern_link(&self, production: &str, fresh: &str) -> Result<String, AccountError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO setguard_concern_links (production, token) VALUES (?1, ?2)
+             ON CONFLICT (production) DO NOTHING",
+            params![production, fresh],
+        )
+        .map_err(self.err("making a concern link"))?;
+        conn.query_row(
+            "SELECT token FROM setguard_concern_links WHERE production = ?1",
+            [production],
+            |r| r.get(0),
+        )
+        .map_err(self.err("reading a concern link"))
+    }
+
+    fn concern_production(&self, token: &str) -> Result<Option<String>, AccountError> {
+        self.conn()
+            .query_row(
+                "SELECT production FROM setguard_concern_links WHERE token = ?1",
+                [token],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err("reading a concern link"))
     }
 }

@@ -1,6 +1,7 @@
 //! The pages, server-rendered with minijinja from templates compiled into the binary.
 
 pub mod board;
+pub mod concern;
 pub mod console;
 pub mod forms;
 pub mod pages;
@@ -23,6 +24,11 @@ pub fn templates() -> &'static Environment<'static> {
             ),
             ("sign_in.html", include_str!("../../templates/sign_in.html")),
             ("console.html", include_str!("../../templates/console.html")),
+            ("concern.html", include_str!("../../templates/concern.html")),
+            (
+                "concern_poster.html",
+                include_str!("../../templates/concern_poster.html"),
+            ),
         ] {
             if let Err(e) = env.add_template(name, text) {
                 // A template that does not compile is a build mistake, caught by the tests.
