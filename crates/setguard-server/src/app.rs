@@ -7,7 +7,7 @@
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::live::Productions;
-use crate::web::{concern, console, pages};
+use crate::web::{concern, console, pages, safety};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -31,6 +31,10 @@ pub fn router(app: App) -> Router {
         .route("/sign-out", post(pages::sign_out))
         .route("/productions/{id}/board", get(pages::board))
         .route("/productions/{id}/board/events", get(pages::board_events))
+        .route(
+            "/productions/{id}/safety",
+            get(safety::show).post(safety::press),
+        )
         .route("/concern/{token}", get(concern::form).post(concern::send))
         .route("/productions/{id}/concern-poster", get(concern::poster))
         .route(

@@ -26,6 +26,18 @@ const DAY: &[(Option<&str>, &str)] = &[
     ),
     (
         None,
+        r#"{"do":"register-person","id":"dana","name":"Dana Cruz (safety supervisor)"}"#,
+    ),
+    (
+        None,
+        r#"{"do":"grant-credential","person":"dana","kind":"safety-supervisor","expires":"2030-01-01"}"#,
+    ),
+    (
+        None,
+        r#"{"do":"assign-role","person":"dana","role":"safety-supervisor"}"#,
+    ),
+    (
+        None,
         r#"{"do":"register-person","id":"rosa","name":"Rosa Vega (armorer)"}"#,
     ),
     (
@@ -139,6 +151,7 @@ pub const ACCOUNTS: &[(&str, &str, &str)] = &[
     ("sam", "Sam Okafor, 1st AD", "2222"),
     ("lee", "Lee Marsh, performer", "3333"),
     ("ines", "Ines Park, camera", "4444"),
+    ("dana", "Dana Cruz, safety supervisor", "5555"),
 ];
 
 /// Makes the demo accounts that do not exist yet, each linked to its person on the demo.

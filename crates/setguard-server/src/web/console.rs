@@ -4,17 +4,15 @@
 //! in the pressed item's own box. A performer's `confirm-check`, the first AD's `second-check`
 //! and a performer handing an item back are given with that person's PIN on this tablet.
 
+use super::act::{Notice, act};
 use super::board::{self, ItemRow};
 use super::forms;
 use super::pages::{PageError, render};
-use crate::api::commands::pin_holder;
 use crate::app::App;
 use crate::auth::{Signed, member};
 use crate::clock;
-use crate::live::Executed;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use setguard_core::state::Custody;
@@ -29,15 +27,6 @@ struct ConsoleItem {
     holder: Option<String>,
     holder_name: Option<String>,
     loaded: bool,
-}
-
-/// What happened to the last button pressed, shown in that item's box.
-#[derive(Debug, Serialize)]
-struct Notice {
-    item: String,
-    /// `recorded`, `refused` or `error`.
-    kind: &'static str,
-    lines: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -169,64 +158,7 @@ pub async fn press(
     signed.check_csrf(forms::field(&fields, "csrf"))?;
     let m = member(&app, &signed, &id).await?;
     let item = forms::field(&fields, "item").unwrap_or("").to_owned();
-    let outcome: Result<Executed, crate::api::ApiError> = async {
-        let cmd = forms::command(&fields)?;
-        let caller = match forms::field(&fields, "as_person") {
-            Some(person) => {
-                let pin = forms::field(&fields, "pin").unwrap_or("").to_owned();
-                pin_holder(&app, &m.production, person, pin).await?
-            }
-            None => m.caller.clone(),
-        };
-        Ok(app
-            .productions
-            .execute_as(&m.production, &caller, &cmd)
-            .await?)
-    }
-    .await;
-    let (status, notice) = match outcome {
-        Ok(done) if done.refused.is_empty() => (
-            StatusCode::OK,
-            Notice {
-                item,
-                kind: "recorded",
-                lines: done
-                    .recorded
-                    .iter()
-                    .map(|(seq, e)| format!("recorded #{seq}: {}", what(e)))
-                    .collect(),
-            },
-        ),
-        Ok(done) => (
-            StatusCode::CONFLICT,
-            Notice {
-                item,
-                kind: "refused",
-                lines: done
-                    .refused
-                    .iter()
-                    .map(|v| format!("REFUSED [{}] {}", v.rule, v.message))
-                    .collect(),
-            },
-        ),
-        Err(e) if e.status.is_server_error() => return Err(e.into()),
-        Err(e) => (
-            e.status,
-            Notice {
-                item,
-                kind: "error",
-                lines: vec![e.message],
-            },
-        ),
-    };
+    let (status, notice) = act(&app, &m, &fields, item).await?;
     let html = page(&app, &signed, &id, Some(notice)).await?;
     Ok((status, axum::response::Html(html)).into_response())
-}
-
-/// An event's kind in words ("item checked out"), from its record type.
-fn what(e: &setguard_core::Event) -> String {
-    serde_json::to_value(e)
-        .ok()
-        .and_then(|v| v["type"].as_str().map(|t| t.replace('-', " ")))
-        .unwrap_or_default()
 }

@@ -1,10 +1,12 @@
 //! The pages, server-rendered with minijinja from templates compiled into the binary.
 
+pub mod act;
 pub mod board;
 pub mod concern;
 pub mod console;
 pub mod forms;
 pub mod pages;
+pub mod safety;
 
 use minijinja::Environment;
 use std::sync::OnceLock;
@@ -25,6 +27,7 @@ pub fn templates() -> &'static Environment<'static> {
             ("sign_in.html", include_str!("../../templates/sign_in.html")),
             ("console.html", include_str!("../../templates/console.html")),
             ("concern.html", include_str!("../../templates/concern.html")),
+            ("safety.html", include_str!("../../templates/safety.html")),
             (
                 "concern_poster.html",
                 include_str!("../../templates/concern_poster.html"),
