@@ -7,7 +7,7 @@
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::live::Productions;
-use crate::web::{concern, console, pages, safety};
+use crate::web::{concern, console, history, pages, safety};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -34,6 +34,11 @@ pub fn router(app: App) -> Router {
         .route(
             "/productions/{id}/safety",
             get(safety::show).post(safety::press),
+        )
+        .route("/productions/{id}/items/{item}", get(history::page))
+        .route(
+            "/api/v1/productions/{id}/items/{item}/history",
+            get(history::api),
         )
         .route("/concern/{token}", get(concern::form).post(concern::send))
         .route("/productions/{id}/concern-poster", get(concern::poster))

@@ -378,6 +378,22 @@ impl Productions {
         }
     }
 
+    /// Every record of a production from `from` on, as the ledger holds it (for histories and
+    /// reports; the live state is kept by [`Productions::view`]). 404 for a production this
+    /// ledger does not hold.
+    pub async fn records(
+        &self,
+        id: &ProductionId,
+        from: u64,
+    ) -> Result<Vec<setguard_ledger::Record>, LiveError> {
+        let (store, stream) = (self.store.clone(), id.clone());
+        let records = blocking(move || store.read(&stream, from)).await?;
+        if records.is_empty() && from <= 1 {
+            return Err(LiveError::NoProduction(id.clone()));
+        }
+        Ok(records)
+    }
+
     /// Applies what other servers recorded after `g.head`.
     pub async fn catch_up(&self, id: &ProductionId, g: &mut Live) -> Result<(), LiveError> {
         let (store, stream, from) = (self.store.clone(), id.clone(), g.head.seq + 1);

@@ -5,6 +5,7 @@ pub mod board;
 pub mod concern;
 pub mod console;
 pub mod forms;
+pub mod history;
 pub mod pages;
 pub mod safety;
 
@@ -28,6 +29,7 @@ pub fn templates() -> &'static Environment<'static> {
             ("console.html", include_str!("../../templates/console.html")),
             ("concern.html", include_str!("../../templates/concern.html")),
             ("safety.html", include_str!("../../templates/safety.html")),
+            ("history.html", include_str!("../../templates/history.html")),
             (
                 "concern_poster.html",
                 include_str!("../../templates/concern_poster.html"),
