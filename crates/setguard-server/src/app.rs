@@ -7,7 +7,7 @@
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::live::Productions;
-use crate::web::{concern, console, history, pages, safety};
+use crate::web::{concern, console, dashboard, history, pages, safety};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -29,6 +29,7 @@ pub fn router(app: App) -> Router {
         .route("/", get(pages::index))
         .route("/sign-in", get(pages::sign_in_page).post(pages::sign_in))
         .route("/sign-out", post(pages::sign_out))
+        .route("/dashboard", get(dashboard::show))
         .route("/productions/{id}/board", get(pages::board))
         .route("/productions/{id}/board/events", get(pages::board_events))
         .route(

@@ -4,6 +4,7 @@ pub mod act;
 pub mod board;
 pub mod concern;
 pub mod console;
+pub mod dashboard;
 pub mod forms;
 pub mod history;
 pub mod pages;
@@ -30,6 +31,10 @@ pub fn templates() -> &'static Environment<'static> {
             ("concern.html", include_str!("../../templates/concern.html")),
             ("safety.html", include_str!("../../templates/safety.html")),
             ("history.html", include_str!("../../templates/history.html")),
+            (
+                "dashboard.html",
+                include_str!("../../templates/dashboard.html"),
+            ),
             (
                 "concern_poster.html",
                 include_str!("../../templates/concern_poster.html"),
