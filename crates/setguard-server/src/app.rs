@@ -7,7 +7,7 @@
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::live::Productions;
-use crate::web::{concern, console, dashboard, history, pages, safety};
+use crate::web::{concern, console, dashboard, history, meeting, pages, safety};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -37,6 +37,10 @@ pub fn router(app: App) -> Router {
             get(safety::show).post(safety::press),
         )
         .route("/productions/{id}/items/{item}", get(history::page))
+        .route(
+            "/productions/{id}/meeting",
+            get(meeting::show).post(meeting::press),
+        )
         .route(
             "/api/v1/productions/{id}/items/{item}/history",
             get(history::api),
