@@ -108,5 +108,5 @@ async fn an_anonymous_concern_through_the_posted_link_identifies_no_one() {
     let req = Request::get("/productions/dusty-creek/concern-poster")
         .body(Body::empty())
         .expect("request");
-    assert_eq!(s.raw(req).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.raw(req).await.status, StatusCode::SEE_OTHER, "to sign in");
 }

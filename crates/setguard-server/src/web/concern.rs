@@ -101,7 +101,7 @@ pub async fn send(
     // No one gives it: the core records an anonymous concern without a sender.
     let done = app.productions.execute(&id, None, &cmd).await?;
     let number = done.recorded.iter().find_map(|(_, e)| match &e.body {
-        EventBody::ConcernRaised { concern, .. } => Some(concern.to_string()),
+        EventBody::ConcernRaised { concern, .. } => Some(concern.0.to_string()),
         _ => None,
     });
     let Some(number) = number else {
@@ -120,10 +120,15 @@ pub async fn send(
 /// crew to print.
 pub async fn poster(
     State(app): State<App>,
-    signed: Signed,
+    signed: Option<Signed>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
+    let Some(signed) = signed else {
+        return Ok(super::pages::to_sign_in(&format!(
+            "/productions/{id}/concern-poster"
+        )));
+    };
     let m = member(&app, &signed, &id).await?;
     let name = app
         .productions

@@ -43,6 +43,8 @@ struct Console {
     csrf: String,
     me: Option<String>,
     me_name: String,
+    /// Whether the signed-in person is a handler: only a handler takes an item back.
+    me_handler: bool,
     items: Vec<ConsoleItem>,
     lots: Vec<String>,
     people: Vec<Person>,
@@ -103,6 +105,9 @@ fn console(state: &Production, me: Option<&str>, csrf: &str, notice: Option<Noti
             .and_then(|m| setguard_core::PersonId::parse(m).ok())
             .map(|m| state.name_of(&m))
             .unwrap_or_else(|| "an administrator (not on the crew list)".to_owned()),
+        me_handler: me
+            .and_then(|m| setguard_core::PersonId::parse(m).ok())
+            .is_some_and(|m| state.is_handler(&m)),
         items,
         lots: state.lots.keys().map(|l| l.to_string()).collect(),
         people: people(&|_| true),
