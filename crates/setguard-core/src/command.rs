@@ -17,6 +17,7 @@ fn yes() -> bool {
 
 /// An item as registered to the production.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ItemSpec {
     pub id: ItemId,
@@ -30,6 +31,7 @@ pub struct ItemSpec {
 
 /// An ammunition lot as registered. Every lot starts unverified, whatever its source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LotSpec {
     pub id: LotId,
@@ -42,6 +44,7 @@ pub struct LotSpec {
 
 /// A scene on the schedule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SceneSpec {
     pub id: SceneId,
@@ -66,6 +69,7 @@ fn take() -> SceneKind {
 
 /// The fields of a scene that a `change-scene` changes; the others stay as they were.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SceneChanges {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,6 +119,7 @@ impl SceneChanges {
 
 /// Everything that can be asked of setguard, by whom is given alongside (see [`crate::Ctx`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "do", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Command {
     // ---- the production itself (the `[production]` and `[[person]]` tables of a scenario)

@@ -25,6 +25,7 @@ pub const EVENT_VERSION: u32 = 1;
 
 /// One recorded fact, with when and by whom.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Event {
     pub v: u32,
     pub at: At,
@@ -55,6 +56,7 @@ impl Event {
 
 /// What an alarm is about, so that each thing raises its alarm once.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", tag = "kind", content = "id")]
 pub enum Subject {
     Item(ItemId),
@@ -67,6 +69,7 @@ pub enum Subject {
 
 /// The facts. Field names follow the command vocabulary of `SCENARIOS.md`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum EventBody {
     ProductionOpened {
@@ -281,6 +284,7 @@ pub enum EventBody {
 
 /// A number of rounds from one lot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LotRounds {
     pub lot: LotId,
     pub rounds: Rounds,

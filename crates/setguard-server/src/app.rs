@@ -41,10 +41,6 @@ pub fn router(app: App) -> Router {
             "/productions/{id}/meeting",
             get(meeting::show).post(meeting::press),
         )
-        .route(
-            "/api/v1/productions/{id}/items/{item}/history",
-            get(history::api),
-        )
         .route("/concern/{token}", get(concern::form).post(concern::send))
         .route("/productions/{id}/concern-poster", get(concern::poster))
         .route(

@@ -138,6 +138,11 @@ async fn bad_input_is_a_4xx_that_says_what_was_wrong_and_records_nothing() {
             "fire-at-will",
         ),
         (
+            r#"{"do":"resume","id":"x"}"#,
+            StatusCode::BAD_REQUEST,
+            "id: unknown field",
+        ),
+        (
             r#"{"do":"correct","event":999,"reason":"typo"}"#,
             StatusCode::NOT_FOUND,
             "999",

@@ -80,7 +80,28 @@ macro_rules! text_id {
                 Self::parse(s)
             }
         }
+        #[cfg(feature = "schema")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                id_schema()
+            }
+        }
     };
+}
+
+/// What [`check_id`] accepts, as JSON Schema.
+#[cfg(feature = "schema")]
+fn id_schema() -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_ID_LEN,
+        "pattern": "^[A-Za-z0-9._-]+$",
+        "description": "An id chosen by the production: letters, digits, '-', '_' and '.', at most 64 characters.",
+    })
 }
 
 text_id!(
@@ -108,6 +129,7 @@ macro_rules! number_id {
     ($(#[$doc:meta])* $name:ident, $label:literal) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(transparent)]
         pub struct $name(pub u32);
 

@@ -84,6 +84,21 @@ impl<'de> Deserialize<'de> for At {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for At {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "At".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?$",
+            "description": "Local time on set, without a zone; written YYYY-MM-DDTHH:MM:SS.",
+            "examples": ["2021-10-21T11:45:00"],
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

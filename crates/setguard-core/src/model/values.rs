@@ -40,6 +40,15 @@ macro_rules! vocabulary {
                 }
             }
         }
+        #[cfg(feature = "schema")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": "string", "enum": [$($word),+] })
+            }
+        }
     };
 }
 
@@ -273,6 +282,26 @@ macro_rules! short_text_type {
                 Self::parse(&s).map_err(serde::de::Error::custom)
             }
         }
+        #[cfg(feature = "schema")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                // What `short_text` keeps once the ends are trimmed: 1 to `$max` characters,
+                // the first and last not spaces (`\s` as `trim` reads a space, but for a few
+                // exotic characters on which regex dialects differ).
+                schemars::json_schema!({
+                    "type": "string",
+                    "minLength": 1,
+                    "pattern": format!(r"^\s*\S([\s\S]{{0,{}}}\S)?\s*$", $max - 2),
+                    "description": concat!(
+                        "Text: ", $what, ", at most ", stringify!($max),
+                        " characters once trimmed, not empty."
+                    ),
+                })
+            }
+        }
     };
 }
 
@@ -313,6 +342,7 @@ impl Calibre {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Rounds(pub u32);
 
@@ -350,6 +380,20 @@ impl<'de> Deserialize<'de> for Feet {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = f64::deserialize(d)?;
         Feet::new(v).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Feet {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Feet".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "number",
+            "minimum": 0,
+            "description": "A distance in feet, 0 or more.",
+        })
     }
 }
 

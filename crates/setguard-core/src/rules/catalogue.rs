@@ -42,6 +42,20 @@ macro_rules! catalogue {
                 }
             }
         }
+
+        #[cfg(feature = "schema")]
+        impl schemars::JsonSchema for RuleId {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                "RuleId".into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "type": "string",
+                    "enum": [$($id),+],
+                    "description": "A rule of the catalogue, by its stable id (`setguard rules`).",
+                })
+            }
+        }
     };
 }
 

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 /// One rule a command breaks, and why, in words for the set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Violation {
     pub rule: RuleId,
     pub message: String,

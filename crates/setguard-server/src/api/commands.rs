@@ -76,11 +76,27 @@ pub fn answer(done: Executed) -> Response {
 /// inside a tagged command without its field, so the field is found by taking each out in turn:
 /// the one whose absence changes the complaint is the one complained of.
 pub fn parse_command(value: serde_json::Value) -> Result<Command, ApiError> {
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
     let first = match serde_json::from_value::<Command>(value.clone()) {
-        Ok(cmd) => return Ok(cmd),
+        Ok(cmd) => {
+            // serde lets a command without fields (`start-day`) through with any extra ones
+            // (serde-rs/serde#2123); the vocabulary refuses unknown fields everywhere.
+            if matches!(
+                cmd,
+                Command::StartDay | Command::Wrap | Command::Resume | Command::Advance
+            ) && let Some(extra) = value
+                .as_object()
+                .and_then(|o| o.keys().find(|k| *k != "do"))
+            {
+                return Err(bad(format!(
+                    "{extra}: unknown field: `{}` takes no fields",
+                    cmd.name()
+                )));
+            }
+            return Ok(cmd);
+        }
         Err(e) => e.to_string(),
     };
-    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
     let serde_json::Value::Object(fields) = &value else {
         return Err(bad(format!("the body must be a command object: {first}")));
     };

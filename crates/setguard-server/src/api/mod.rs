@@ -6,6 +6,7 @@
 
 pub mod commands;
 mod error;
+mod openapi;
 pub mod productions;
 pub mod session;
 
@@ -20,6 +21,7 @@ use setguard_core::ProductionId;
 /// The API's routes.
 pub fn routes() -> Router<App> {
     Router::new()
+        .route("/api/v1/openapi.json", get(openapi::serve))
         .route(
             "/api/v1/session",
             get(session::current)
@@ -34,6 +36,10 @@ pub fn routes() -> Router<App> {
         .route(
             "/api/v1/productions/{id}/items/{item}",
             get(productions::item),
+        )
+        .route(
+            "/api/v1/productions/{id}/items/{item}/history",
+            get(crate::web::history::api),
         )
         .route(
             "/api/v1/productions/{id}/people/{person}/account",
