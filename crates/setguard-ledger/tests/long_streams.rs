@@ -97,3 +97,59 @@ fn a_long_read_refuses_the_first_unreadable_row() {
         ),
     }
 }
+
+/// The same on PostgreSQL, whose reads come a part at a time off one query: in order, from any
+/// seq, and the first unreadable row named (with the rows after it left unfetched, and the
+/// connection good for the next call). Needs `SETGUARD_TEST_POSTGRES`.
+#[test]
+fn a_long_postgres_stream_reads_back_in_order_and_names_the_first_unreadable_row() {
+    let Some(f) = common::postgres() else {
+        return;
+    };
+    let s = stream("rust");
+    let events: Vec<_> = (1..=N).map(set_down).collect();
+    let mut expected = 0;
+    for chunk in events.chunks(1000) {
+        expected = f.store.append(&s, expected, chunk).unwrap().last_seq;
+    }
+    let records = f.store.read(&s, 1).unwrap();
+    assert_eq!(
+        records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (1..=N).collect::<Vec<_>>()
+    );
+    for (r, n) in records.iter().zip(1..) {
+        assert_eq!(r.event, set_down(n));
+    }
+    assert_eq!(f.store.read(&s, 5000).unwrap().first().unwrap().seq, 5000);
+    let v = verify_store(&*f.store, &s, Some(&f.key), None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(v.head.seq, N);
+
+    let url = &f
+        .db
+        .as_ref()
+        .expect("a postgres fixture has its database")
+        .url;
+    let mut raw = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    raw.batch_execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
+        .unwrap();
+    for seq in [11_000_i64, 4_500] {
+        raw.execute(
+            "UPDATE events SET payload = 'not json' WHERE seq = $1",
+            &[&seq],
+        )
+        .unwrap();
+    }
+    for (from, bad) in [(1, 4_500), (4_501, 11_000)] {
+        match f.store.read(&s, from) {
+            Err(LedgerError::Corrupt { seq, .. }) => assert_eq!(seq, bad),
+            other => panic!(
+                "expected the row at seq {bad} to be refused, got {:?}",
+                other.map(|r| r.len())
+            ),
+        }
+    }
+    assert_eq!(f.store.head(&s).unwrap().seq, N);
+    assert_eq!(f.store.read_page(&s, 4_499, 1).unwrap()[0].seq, 4_499);
+}

@@ -125,46 +125,69 @@ fn the_database_refuses_updates_and_deletes() {
     assert_eq!(store.read(&stream("rust"), 1).unwrap().len(), 1);
 }
 
+/// The store's backend is ended in the middle of an append (while it waits on another
+/// transaction's row), so the append is cut short whatever the pool noticed before: a storage
+/// error, nothing stored, and the next call has a new connection. (A backend ended while idle
+/// is noticed by the pool, which connects again before using it: see `faults.rs`.)
 #[test]
 fn a_lost_connection_is_a_storage_error_then_reconnects() {
     let Some(server) = postgres_server() else {
         return;
     };
     let db = TestDatabase::create(&server);
-    let store = PostgresStore::open(&db.url, NodeKey::ephemeral()).unwrap();
+    let store = Arc::new(PostgresStore::open(&db.url, NodeKey::ephemeral()).unwrap());
     let s = stream("rust");
     store.append(&s, 0, &[set_down(1)]).unwrap();
-    let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
-    admin
-        .execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-             WHERE datname = $1 AND pid <> pg_backend_pid()",
-            &[&db.name],
-        )
-        .unwrap();
-    // Termination is a signal: wait until the backend is really gone, or a loaded machine
-    // could run the next append before it dies.
-    for _ in 0..100 {
-        let left: i64 = admin
+    // Holds seq 2 uncommitted, so that our append at 2 waits on it with its backend busy.
+    let mut other = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    let mut tx = other.transaction().unwrap();
+    tx.execute(
+        "INSERT INTO events (stream, seq, at, actor, payload, prev_hash, hash)
+         VALUES ('rust', 2, 'x', NULL, '\\x7b7d', $1, $1)",
+        &[&vec![0u8; 32]],
+    )
+    .unwrap();
+    let ours = {
+        let (store, s) = (Arc::clone(&store), s.clone());
+        std::thread::spawn(move || store.append(&s, 1, &[set_down(2)]))
+    };
+    let mut admin = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    let waiting = (0..100).any(|_| {
+        let n: i64 = admin
             .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
-                &[&db.name],
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'
+                   AND application_name = 'setguard'",
+                &[],
             )
             .unwrap()
             .get(0);
-        if left == 0 {
-            break;
-        }
         std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    match store.append(&s, 1, &[set_down(2)]) {
-        Err(LedgerError::Storage(why)) => assert!(!why.is_empty()),
+        n > 0
+    });
+    assert!(waiting, "our append never waited on the other's insert");
+    let ended: i64 = admin
+        .query_one(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = 'setguard'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(ended, 1, "the store had one backend");
+    match ours.join().unwrap() {
+        Err(LedgerError::Storage(why)) => {
+            eprintln!("the append whose backend was ended: {why}");
+            assert!(why.contains(&db.name), "{why}");
+        }
         other => panic!("expected a storage error, got {other:?}"),
     }
+    tx.rollback().unwrap();
     // The next call connects again; nothing was acknowledged that is not there.
     let head = store.head(&s).unwrap();
     assert_eq!(head.seq, 1);
     store.append(&s, 1, &[set_down(2)]).unwrap();
+    assert_eq!(store.read(&s, 1).unwrap().len(), 2);
 }
 
 #[test]
@@ -208,4 +231,70 @@ fn losing_the_insert_race_is_a_conflict_at_the_winners_head() {
         other => panic!("expected a conflict at 1, got {other:?}"),
     }
     assert_eq!(store.checkpoints(&stream("rust")).unwrap().len(), 0);
+}
+
+/// Calls overlap on the store's pool: an append stuck behind another server's transaction does
+/// not hold up the store's other calls (with one connection, everything waited behind it).
+/// `pool_size` in the URL sizes the pool.
+#[test]
+fn an_append_waiting_on_a_lock_does_not_hold_up_other_calls() {
+    let Some(server) = postgres_server() else {
+        return;
+    };
+    let db = TestDatabase::create(&server);
+    let sep = if db.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{sep}pool_size=2", db.url);
+    let store = Arc::new(PostgresStore::open(&url, NodeKey::ephemeral()).unwrap());
+    assert!(format!("{store:?}").contains("pool_size: 2"), "{store:?}");
+    let s = stream("rust");
+    store.append(&s, 0, &[set_down(1)]).unwrap();
+    let mut other = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    let mut tx = other.transaction().unwrap();
+    tx.execute(
+        "INSERT INTO events (stream, seq, at, actor, payload, prev_hash, hash)
+         VALUES ('rust', 2, 'x', NULL, '\\x7b7d', $1, $1)",
+        &[&vec![0u8; 32]],
+    )
+    .unwrap();
+    let stuck = {
+        let (store, s) = (Arc::clone(&store), s.clone());
+        std::thread::spawn(move || store.append(&s, 1, &[set_down(2)]))
+    };
+    let mut watch = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    let waiting = (0..100).any(|_| {
+        let n: i64 = watch
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        n > 0
+    });
+    assert!(waiting, "the append never waited on the other's insert");
+
+    // Meanwhile the store answers on its other connection.
+    let (done, answered) = std::sync::mpsc::channel();
+    {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || {
+            let other_stream = stream("halyna");
+            let appended = store.append(&other_stream, 0, &[set_down(3)]);
+            let head = store.head(&stream("rust"));
+            let _ = done.send((appended, head));
+        });
+    }
+    let (appended, head) = answered
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the store's other calls waited behind the stuck append");
+    assert_eq!(appended.unwrap().last_seq, 1);
+    assert_eq!(head.unwrap().seq, 1);
+
+    tx.commit().unwrap();
+    match stuck.join().unwrap() {
+        Err(LedgerError::Conflict { current_seq }) => assert_eq!(current_seq, 2),
+        other => panic!("expected a conflict at 2, got {other:?}"),
+    }
 }

@@ -5,6 +5,7 @@
 
 use crate::live::Productions;
 use setguard_core::ProductionId;
+use setguard_ledger::pgconn;
 use setguard_ledger::postgres::CHANGES_CHANNEL;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,9 +26,15 @@ pub async fn run(productions: Arc<Productions>, url: String) {
     }
 }
 
-async fn listen(productions: &Productions, url: &str) -> Result<(), tokio_postgres::Error> {
-    let config: tokio_postgres::Config = url.parse()?;
-    let (client, mut connection) = config.connect(NoTls).await?;
+async fn listen(productions: &Productions, url: &str) -> Result<(), String> {
+    // Parsed as the stores parse it: the same timeout, and the pool size taken out of the URL.
+    let settings = pgconn::config(url)?;
+    let place = settings.place();
+    let place = place.as_str();
+    let failed = |doing| move |e| pgconn::describe(place, doing, e);
+    let mut config = settings.postgres_config().clone();
+    config.application_name("setguard-listen");
+    let (client, mut connection) = config.connect(NoTls).await.map_err(failed("connecting"))?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     // The connection must be driven for anything to arrive; notifications are handed over.
     let driver = tokio::spawn(async move {
@@ -46,7 +53,8 @@ async fn listen(productions: &Productions, url: &str) -> Result<(), tokio_postgr
     });
     client
         .batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))
-        .await?;
+        .await
+        .map_err(failed("listening"))?;
     tracing::info!("following other servers' changes on the shared ledger");
     productions.catch_up_all().await;
     while let Some(payload) = rx.recv().await {
@@ -61,5 +69,8 @@ async fn listen(productions: &Productions, url: &str) -> Result<(), tokio_postgr
         }
     }
     drop(client);
-    driver.await.unwrap_or(Ok(()))
+    driver
+        .await
+        .unwrap_or(Ok(()))
+        .map_err(failed("following the changes"))
 }
