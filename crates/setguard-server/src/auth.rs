@@ -77,8 +77,11 @@ async fn lookup(parts: &Parts, accounts: &Accounts) -> Result<Option<Signed>, Ap
     let Some((token, by_cookie)) = token(&parts.headers) else {
         return Ok(None);
     };
-    let accounts = accounts.clone();
     let now = chrono::Utc::now().timestamp();
+    if let Some(session) = accounts.recent_session(&token, now) {
+        return Ok(Some(Signed { session, by_cookie }));
+    }
+    let accounts = accounts.clone();
     let session = blocking(move || accounts.session(&token, now)).await?;
     Ok(session.map(|session| Signed { session, by_cookie }))
 }
@@ -144,7 +147,10 @@ pub async fn member(app: &App, signed: &Signed, raw_id: &str) -> Result<Member, 
         signed.session.username.clone(),
         production.to_string(),
     );
-    let person = blocking(move || accounts.person_in(&username, &stream)).await?;
+    let person = match accounts.recent_person_in(&username, &stream) {
+        Some(known) => known,
+        None => blocking(move || accounts.person_in(&username, &stream)).await?,
+    };
     let person = match person {
         Some(p) => Some(PersonId::parse(&p).map_err(|e| ApiError::internal(e.to_string()))?),
         None if administrator => None,

@@ -148,6 +148,7 @@ contract!(
     a_second_handle_shares_sessions_and_lockouts,
     concurrent_failures_all_count,
     one_concern_link_per_production,
+    a_sign_out_elsewhere_is_seen_within_two_seconds,
 );
 
 fn add_and_duplicate(f: Fixture) {
@@ -592,6 +593,33 @@ fn a_second_handle_shares_sessions_and_lockouts(f: Fixture) {
         b.sign_in("alice", PASSWORD, NOW),
         Err(SignInError::Locked { .. })
     ));
+    drop(b);
+}
+
+fn a_sign_out_elsewhere_is_seen_within_two_seconds(f: Fixture) {
+    let a = &f.accounts;
+    let b = accounts::open(&f.url).unwrap();
+    a.add("alice", PASSWORD, PIN, false).unwrap();
+    let s = a.sign_in("alice", PASSWORD, NOW).unwrap();
+    assert_eq!(a.recent_session(&s.token, NOW), None, "not read yet");
+    assert_eq!(a.session(&s.token, NOW).unwrap(), Some(s.clone()));
+    assert_eq!(
+        a.recent_session(&s.token, NOW),
+        Some(s.clone()),
+        "kept a moment"
+    );
+    // An expired session is never answered from memory.
+    assert_eq!(a.recent_session(&s.token, s.expires_unix), None);
+    // Signed out on another server: this one still remembers it, for at most two seconds.
+    b.sign_out(&s.token).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(a.recent_session(&s.token, NOW), None);
+    assert_eq!(a.session(&s.token, NOW).unwrap(), None);
+    // Signed out here: forgotten at once.
+    let s2 = a.sign_in("alice", PASSWORD, NOW).unwrap();
+    assert!(a.session(&s2.token, NOW).unwrap().is_some());
+    a.sign_out(&s2.token).unwrap();
+    assert_eq!(a.recent_session(&s2.token, NOW), None);
     drop(b);
 }
 

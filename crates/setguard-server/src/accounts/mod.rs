@@ -18,9 +18,11 @@ mod secrets;
 mod sqlite;
 
 use setguard_core::{PersonId, ProductionId};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 /// Where accounts are kept, derived from the ledger URL: `sqlite:DIR/NAME.EXT` ->
 /// `sqlite:DIR/NAME-accounts.EXT` (no extension: append `-accounts.db`); PostgreSQL URLs are
@@ -75,6 +77,7 @@ pub fn open(url: &str) -> Result<Accounts, AccountError> {
         });
     };
     Ok(Accounts {
+        recent: Arc::default(),
         dir,
         lockout: Lockout::default(),
     })
@@ -86,6 +89,22 @@ pub fn open(url: &str) -> Result<Accounts, AccountError> {
 pub struct Accounts {
     dir: Arc<dyn Directory>,
     lockout: Lockout,
+    recent: Arc<Mutex<Recent>>,
+}
+
+/// How long a session or link read from the store is taken as still true without asking again.
+/// A sign-out or link made through this handle is seen at once; one made on another server
+/// sharing the store, within this long.
+const RECENT_FOR: Duration = Duration::from_secs(2);
+/// Past this many entries the memory is cleared (a flood of distinct tokens gains nothing).
+const RECENT_MAX: usize = 10_000;
+
+/// Sessions and links read a moment ago, so that a tablet polling the board or a burst of
+/// commands does not cost two reads of the account store per request.
+#[derive(Debug, Default)]
+struct Recent {
+    sessions: HashMap<String, (Session, Instant)>,
+    links: HashMap<(String, String), (Option<String>, Instant)>,
 }
 
 /// How many wrong attempts lock a secret, for how long, and how long a session lasts.
@@ -293,14 +312,52 @@ impl Accounts {
             // Not something we ever handed out: no need to ask the store.
             return Ok(None);
         }
-        let found = self.dir.session(&secrets::digest(token), now_unix)?;
-        Ok(found.map(|s| Session {
+        let digest = secrets::digest(token);
+        let found = self.dir.session(&digest, now_unix)?.map(|s| Session {
             token: token.to_owned(),
             username: s.username,
             admin: s.admin,
             csrf: s.csrf,
             expires_unix: s.expires_unix,
-        }))
+        });
+        let mut recent = self.recent();
+        match &found {
+            Some(s) => {
+                if recent.sessions.len() >= RECENT_MAX {
+                    recent.sessions.clear();
+                }
+                recent.sessions.insert(digest, (s.clone(), Instant::now()));
+            }
+            None => {
+                recent.sessions.remove(&digest);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The session for a token if it was read from the store a moment ago and has not expired:
+    /// answered from memory, without blocking. `None` means "ask [`Accounts::session`]".
+    pub fn recent_session(&self, token: &str, now_unix: i64) -> Option<Session> {
+        if !secrets::is_token(token) {
+            return None;
+        }
+        let recent = self.recent();
+        let (s, at) = recent.sessions.get(&secrets::digest(token))?;
+        (at.elapsed() < RECENT_FOR && s.expires_unix > now_unix).then(|| s.clone())
+    }
+
+    /// The person an account is on a production, if read a moment ago (`None`: ask
+    /// [`Accounts::person_in`]).
+    pub fn recent_person_in(&self, username: &str, production: &str) -> Option<Option<String>> {
+        let recent = self.recent();
+        let (person, at) = recent
+            .links
+            .get(&(username.to_owned(), production.to_owned()))?;
+        (at.elapsed() < RECENT_FOR).then(|| person.clone())
+    }
+
+    fn recent(&self) -> std::sync::MutexGuard<'_, Recent> {
+        self.recent.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Ends a session, on every server. Ending one that is not there (already ended, expired or
@@ -309,7 +366,9 @@ impl Accounts {
         if !secrets::is_token(token) {
             return Ok(());
         }
-        self.dir.end_session(&secrets::digest(token))
+        let digest = secrets::digest(token);
+        self.recent().sessions.remove(&digest);
+        self.dir.end_session(&digest)
     }
 
     /// Links an account to the person it is on one production. On a production a person has
@@ -329,6 +388,9 @@ impl Accounts {
         if !self.dir.exists(username)? {
             return Err(AccountError::NoAccount(username.to_owned()));
         }
+        self.recent()
+            .links
+            .remove(&(username.to_owned(), production.to_owned()));
         if self.dir.insert_link(username, production, person)? {
             return Ok(());
         }
@@ -355,7 +417,16 @@ impl Accounts {
         username: &str,
         production: &str,
     ) -> Result<Option<String>, AccountError> {
-        self.dir.person_in(username, production)
+        let person = self.dir.person_in(username, production)?;
+        let mut recent = self.recent();
+        if recent.links.len() >= RECENT_MAX {
+            recent.links.clear();
+        }
+        recent.links.insert(
+            (username.to_owned(), production.to_owned()),
+            (person.clone(), Instant::now()),
+        );
+        Ok(person)
     }
 
     /// The productions an account is linked to, with the person it is on each, sorted.
@@ -379,6 +450,52 @@ impl Accounts {
             return Ok(None);
         }
         self.dir.concern_production(token)
+    }
+
+    /// Claims the notification of `production`'s record `seq` for `recipient`: `Some(id)` for
+    /// the one caller (on any server sharing this store) that gets to deliver it, `None` for
+    /// every other, so that a notification goes out once however many servers follow the
+    /// production. See `crate::notify`.
+    pub fn claim_notification(
+        &self,
+        production: &str,
+        seq: u64,
+        recipient: &str,
+        kind: &str,
+        now_unix: i64,
+    ) -> Result<Option<i64>, AccountError> {
+        self.dir
+            .claim_notification(production, seq_sql(seq)?, recipient, kind, now_unix)
+    }
+
+    /// Records one delivery attempt of a claimed notification: when, and what came of it (an
+    /// HTTP status, an SMTP answer or an error), and whether it was delivered.
+    pub fn record_attempt(
+        &self,
+        notification: i64,
+        at_unix: i64,
+        outcome: &str,
+        delivered: bool,
+    ) -> Result<(), AccountError> {
+        self.dir
+            .record_attempt(notification, at_unix, outcome, delivered)
+    }
+
+    /// The highest record of `production` a notification was claimed for, if any: where a
+    /// restarted server resumes.
+    pub fn notified_up_to(&self, production: &str) -> Result<Option<u64>, AccountError> {
+        Ok(self
+            .dir
+            .notified_up_to(production)?
+            .and_then(|s| u64::try_from(s).ok()))
+    }
+
+    /// Every delivery attempt of `production`'s notifications, in order.
+    pub fn delivery_attempts(
+        &self,
+        production: &str,
+    ) -> Result<Vec<DeliveryAttempt>, AccountError> {
+        self.dir.delivery_attempts(production)
     }
 
     /// Checks the PIN of whoever is `person` on `production`: how they confirm on someone
@@ -457,6 +574,26 @@ impl Accounts {
             None => Attempt::Unknown,
         })
     }
+}
+
+/// A seq as the stores' `BIGINT`/`INTEGER` column holds it.
+fn seq_sql(seq: u64) -> Result<i64, AccountError> {
+    i64::try_from(seq).map_err(|_| AccountError::Invalid {
+        field: "seq",
+        why: format!("the seq {seq} is out of range"),
+    })
+}
+
+/// One attempt at delivering a notification, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryAttempt {
+    pub seq: u64,
+    pub recipient: String,
+    pub kind: String,
+    pub at_unix: i64,
+    /// `HTTP 200`, `HTTP 500`, `250 ...` (SMTP), or the error.
+    pub outcome: String,
+    pub delivered: bool,
 }
 
 enum Attempt {
@@ -638,6 +775,25 @@ trait Directory: Send + Sync + fmt::Debug {
     /// at once get the same one).
     fn concern_link(&self, production: &str, fresh: &str) -> Result<String, AccountError>;
     fn concern_production(&self, token: &str) -> Result<Option<String>, AccountError>;
+    /// Inserts the notification row unless it is there (`ON CONFLICT DO NOTHING`); its id if
+    /// this call inserted it.
+    fn claim_notification(
+        &self,
+        production: &str,
+        seq: i64,
+        recipient: &str,
+        kind: &str,
+        now: i64,
+    ) -> Result<Option<i64>, AccountError>;
+    fn record_attempt(
+        &self,
+        notification: i64,
+        at: i64,
+        outcome: &str,
+        delivered: bool,
+    ) -> Result<(), AccountError>;
+    fn notified_up_to(&self, production: &str) -> Result<Option<i64>, AccountError>;
+    fn delivery_attempts(&self, production: &str) -> Result<Vec<DeliveryAttempt>, AccountError>;
 }
 
 #[cfg(test)]

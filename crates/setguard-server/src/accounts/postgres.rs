@@ -3,12 +3,15 @@
 //! each, which PostgreSQL serialises on the account's row: attempts spread over servers count
 //! together.
 //!
-//! Connections are made without TLS (`NoTls`), as the ledger's are: run the database on a
-//! trusted network or through a local socket or tunnel.
+//! Calls run on a pool of connections, as the ledger's do ([`setguard_ledger::pgconn`]; the
+//! URL's `pool_size=N`, 8 by default), and block their thread: call them from `spawn_blocking`
+//! or a plain thread, never from an async task. Connections are made without TLS (`NoTls`), as
+//! the ledger's are: run the database on a trusted network or through a local socket or tunnel.
 
-use super::{AccountError, Credentials, Directory, Secret, StoredSession};
-use ::postgres::{Client, Row};
-use setguard_ledger::pgconn::{self, ClientGuard, Connection};
+use super::{AccountError, Credentials, DeliveryAttempt, Directory, Secret, StoredSession};
+use setguard_ledger::pgconn::{self, Client, Pool, PoolFailure};
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
 
 /// The key of the advisory lock held while migrating ("SGAC", not the ledger's "SGLD"), so that
 /// servers starting together migrate one after the other.
@@ -74,18 +77,58 @@ const MIGRATIONS: &[(i32, &str)] = &[
     );
     "#,
     ),
+    (
+        3,
+        r#"
+    -- The notification outbox: one row per (record, recipient), inserted with ON CONFLICT DO
+    -- NOTHING by the server that claims it, so that servers sharing this database send each
+    -- notification once. It names no person: the payload is rebuilt from the ledger.
+    CREATE TABLE setguard_notifications (
+        id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        production   TEXT COLLATE "C" NOT NULL,
+        seq          BIGINT NOT NULL,
+        recipient    TEXT COLLATE "C" NOT NULL,
+        kind         TEXT   NOT NULL,
+        claimed_unix BIGINT NOT NULL,
+        UNIQUE (production, seq, recipient)
+    );
+
+    -- Every attempt at delivering one: when, and what came of it.
+    CREATE TABLE setguard_delivery_attempts (
+        id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        notification BIGINT NOT NULL
+                     REFERENCES setguard_notifications (id) ON DELETE CASCADE,
+        at_unix      BIGINT  NOT NULL,
+        outcome      TEXT    NOT NULL,
+        delivered    BOOLEAN NOT NULL
+    );
+    CREATE INDEX setguard_delivery_attempts_by_notification
+        ON setguard_delivery_attempts (notification);
+    "#,
+    ),
 ];
 
 pub(super) struct PostgresDirectory {
-    /// Marked suspect after every failed call (see [`PostgresDirectory::err`]).
-    conn: Connection,
+    pool: Pool,
 }
 
 impl std::fmt::Debug for PostgresDirectory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresDirectory")
-            .field("place", &self.conn.place())
+            .field("place", &self.pool.place())
+            .field("pool_size", &self.pool.max_size())
             .finish_non_exhaustive()
+    }
+}
+
+impl PoolFailure for AccountError {
+    fn unavailable(message: String) -> Self {
+        AccountError::Store(message)
+    }
+
+    /// Every store failure closes the connection it happened on, as one whose state is unknown.
+    fn breaks_connection(&self) -> bool {
+        matches!(self, AccountError::Store(_))
     }
 }
 
@@ -97,59 +140,70 @@ impl PostgresDirectory {
             field: "url",
             why: format!("the account store URL is not a PostgreSQL URL: {e}"),
         })?;
-        let directory = PostgresDirectory {
-            conn: Connection::open(config).map_err(AccountError::Store)?,
-        };
-        migrate(&mut *directory.client()?, directory.conn.place())?;
-        Ok(directory)
+        let pool = Pool::open(config, "setguard-accts").map_err(AccountError::Store)?;
+        let place = pool.place();
+        pool.run(async |c| migrate(c, place).await)?;
+        Ok(PostgresDirectory { pool })
     }
 
-    /// The connection, remade first if it was lost or a call failed on it.
-    fn client(&self) -> Result<ClientGuard<'_>, AccountError> {
-        self.conn.client().map_err(AccountError::Store)
-    }
-
-    /// A store error for a failed call, marking the connection to be remade.
-    fn err<'a>(&'a self, doing: &'a str) -> impl Fn(::postgres::Error) -> AccountError + 'a {
-        move |e| {
-            self.conn.mark_suspect();
-            error(self.conn.place(), doing, e)
-        }
+    /// The rows `sql` returns, on a pooled connection (its statements prepared once each).
+    fn query(
+        &self,
+        doing: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, AccountError> {
+        self.pool.run(async |c| {
+            let statement = c.prepare_cached(sql).await.map_err(self.err(doing))?;
+            c.query(&statement, params).await.map_err(self.err(doing))
+        })
     }
 
     fn query_opt(
         &self,
         doing: &str,
         sql: &str,
-        params: &[&(dyn ::postgres::types::ToSql + Sync)],
+        params: &[&(dyn ToSql + Sync)],
     ) -> Result<Option<Row>, AccountError> {
-        self.client()?
-            .query_opt(sql, params)
-            .map_err(self.err(doing))
+        self.pool.run(async |c| {
+            let statement = c.prepare_cached(sql).await.map_err(self.err(doing))?;
+            c.query_opt(&statement, params)
+                .await
+                .map_err(self.err(doing))
+        })
     }
 
     fn execute(
         &self,
         doing: &str,
         sql: &str,
-        params: &[&(dyn ::postgres::types::ToSql + Sync)],
+        params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, AccountError> {
-        self.client()?.execute(sql, params).map_err(self.err(doing))
+        self.pool.run(async |c| {
+            let statement = c.prepare_cached(sql).await.map_err(self.err(doing))?;
+            c.execute(&statement, params).await.map_err(self.err(doing))
+        })
+    }
+
+    fn err<'a>(&'a self, doing: &'a str) -> impl Fn(tokio_postgres::Error) -> AccountError + 'a {
+        move |e| error(self.pool.place(), doing, e)
     }
 }
 
-fn error(place: &str, doing: &str, e: ::postgres::Error) -> AccountError {
+fn error(place: &str, doing: &str, e: tokio_postgres::Error) -> AccountError {
     AccountError::Store(pgconn::describe(place, doing, e))
 }
 
 /// Runs the pending migrations, all in one transaction under an advisory lock: a second server
 /// starting at the same time waits, then finds nothing left to do.
-fn migrate(client: &mut Client, place: &str) -> Result<(), AccountError> {
+async fn migrate(client: &mut Client, place: &str) -> Result<(), AccountError> {
     let e = |doing: &'static str| move |err| error(place, doing, err);
-    let mut tx = client
+    let tx = client
         .transaction()
+        .await
         .map_err(e("starting the account migrations"))?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
         .map_err(e("taking the account migration lock"))?;
     let row = tx
         .query_one(
@@ -157,6 +211,7 @@ fn migrate(client: &mut Client, place: &str) -> Result<(), AccountError> {
                     to_regclass('setguard_accounts') IS NOT NULL",
             &[],
         )
+        .await
         .map_err(e("reading the schema"))?;
     let (ours, taken): (bool, bool) = (col(&row, 0)?, col(&row, 1)?);
     if !ours && taken {
@@ -170,12 +225,14 @@ fn migrate(client: &mut Client, place: &str) -> Result<(), AccountError> {
             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
         )",
     )
+    .await
     .map_err(e("creating setguard_accounts_migrations"))?;
     let row = tx
         .query_one(
             "SELECT coalesce(max(version), 0) FROM setguard_accounts_migrations",
             &[],
         )
+        .await
         .map_err(e("reading the account schema version"))?;
     let current: i32 = col(&row, 0)?;
     let newest = MIGRATIONS.last().map_or(0, |m| m.0);
@@ -187,19 +244,26 @@ fn migrate(client: &mut Client, place: &str) -> Result<(), AccountError> {
     }
     for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
         tx.batch_execute(sql)
+            .await
             .map_err(e("running an account migration"))?;
         tx.execute(
             "INSERT INTO setguard_accounts_migrations (version) VALUES ($1)",
             &[version],
         )
+        .await
         .map_err(e("recording an account migration"))?;
     }
-    tx.commit().map_err(e("committing the account migrations"))
+    tx.commit()
+        .await
+        .map_err(e("committing the account migrations"))
 }
 
 /// Column `i` of `row`. `Row::get` would panic on a type the schema does not promise (say, a
 /// column altered by hand); this makes it a store error instead.
-fn col<'a, T: ::postgres::types::FromSql<'a>>(row: &'a Row, i: usize) -> Result<T, AccountError> {
+fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a Row,
+    i: usize,
+) -> Result<T, AccountError> {
     row.try_get(i)
         .map_err(|e| AccountError::Store(format!("reading a column: {e}")))
 }
@@ -412,33 +476,34 @@ impl Directory for PostgresDirectory {
     }
 
     fn memberships(&self, username: &str) -> Result<Vec<(String, String)>, AccountError> {
-        let rows = self
-            .client()?
-            .query(
-                "SELECT production, person FROM setguard_account_links
-                 WHERE username = $1 ORDER BY production",
-                &[&username],
-            )
-            .map_err(self.err("reading links"))?;
+        let rows = self.query(
+            "reading links",
+            "SELECT production, person FROM setguard_account_links
+             WHERE username = $1 ORDER BY production",
+            &[&username],
+        )?;
         rows.iter().map(|r| Ok((col(r, 0)?, col(r, 1)?))).collect()
     }
 
     fn concern_link(&self, production: &str, fresh: &str) -> Result<String, AccountError> {
-        let mut client = self.client()?;
-        client
-            .execute(
-                "INSERT INTO setguard_concern_links (production, token) VALUES ($1, $2)
-                 ON CONFLICT (production) DO NOTHING",
-                &[&production, &fresh],
-            )
-            .map_err(self.err("making a concern link"))?;
-        let row = client
-            .query_one(
-                "SELECT token FROM setguard_concern_links WHERE production = $1",
-                &[&production],
-            )
-            .map_err(self.err("reading a concern link"))?;
-        col(&row, 0)
+        self.execute(
+            "making a concern link",
+            "INSERT INTO setguard_concern_links (production, token) VALUES ($1, $2)
+             ON CONFLICT (production) DO NOTHING",
+            &[&production, &fresh],
+        )?;
+        let row = self.query_opt(
+            "reading a concern link",
+            "SELECT token FROM setguard_concern_links WHERE production = $1",
+            &[&production],
+        )?;
+        match row {
+            Some(row) => col(&row, 0),
+            None => Err(AccountError::Store(format!(
+                "reading a concern link ({}): the link just made is not there",
+                self.pool.place()
+            ))),
+        }
     }
 
     fn concern_production(&self, token: &str) -> Result<Option<String>, AccountError> {
@@ -448,5 +513,73 @@ impl Directory for PostgresDirectory {
             &[&token],
         )?;
         row.map(|r| col(&r, 0)).transpose()
+    }
+
+    fn claim_notification(
+        &self,
+        production: &str,
+        seq: i64,
+        recipient: &str,
+        kind: &str,
+        now: i64,
+    ) -> Result<Option<i64>, AccountError> {
+        let row = self.query_opt(
+            "claiming a notification",
+            "INSERT INTO setguard_notifications (production, seq, recipient, kind, claimed_unix)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id",
+            &[&production, &seq, &recipient, &kind, &now],
+        )?;
+        row.map(|r| col(&r, 0)).transpose()
+    }
+
+    fn record_attempt(
+        &self,
+        notification: i64,
+        at: i64,
+        outcome: &str,
+        delivered: bool,
+    ) -> Result<(), AccountError> {
+        self.execute(
+            "recording a delivery attempt",
+            "INSERT INTO setguard_delivery_attempts (notification, at_unix, outcome, delivered)
+             VALUES ($1, $2, $3, $4)",
+            &[&notification, &at, &outcome, &delivered],
+        )?;
+        Ok(())
+    }
+
+    fn notified_up_to(&self, production: &str) -> Result<Option<i64>, AccountError> {
+        let row = self.query_opt(
+            "reading the notification outbox",
+            "SELECT max(seq) FROM setguard_notifications WHERE production = $1",
+            &[&production],
+        )?;
+        match row {
+            Some(r) => col(&r, 0),
+            None => Ok(None),
+        }
+    }
+
+    fn delivery_attempts(&self, production: &str) -> Result<Vec<DeliveryAttempt>, AccountError> {
+        let rows = self.query(
+            "reading delivery attempts",
+            "SELECT n.seq, n.recipient, n.kind, a.at_unix, a.outcome, a.delivered
+             FROM setguard_delivery_attempts a
+             JOIN setguard_notifications n ON n.id = a.notification
+             WHERE n.production = $1 ORDER BY a.id",
+            &[&production],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeliveryAttempt {
+                    seq: col::<i64>(r, 0)?.try_into().unwrap_or(0),
+                    recipient: col(r, 1)?,
+                    kind: col(r, 2)?,
+                    at_unix: col(r, 3)?,
+                    outcome: col(r, 4)?,
+                    delivered: col(r, 5)?,
+                })
+            })
+            .collect()
     }
 }

@@ -3,7 +3,7 @@
 //! in turn. Two handles on one file (two processes) wait for each other through
 //! `busy_timeout`; each counting statement is atomic on its own.
 
-use super::{AccountError, Credentials, Directory, Secret, StoredSession};
+use super::{AccountError, Credentials, DeliveryAttempt, Directory, Secret, StoredSession};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -67,6 +67,35 @@ const MIGRATIONS: &[(i64, &str)] = &[
         production TEXT PRIMARY KEY,
         token      TEXT NOT NULL UNIQUE
     );
+    "#,
+    ),
+    (
+        3,
+        r#"
+    -- The notification outbox: one row per (record, recipient), inserted with ON CONFLICT DO
+    -- NOTHING by the server that claims it, so that servers sharing this store send each
+    -- notification once. It names no person: the payload is rebuilt from the ledger.
+    CREATE TABLE setguard_notifications (
+        id           INTEGER PRIMARY KEY,
+        production   TEXT    NOT NULL,
+        seq          INTEGER NOT NULL,
+        recipient    TEXT    NOT NULL,
+        kind         TEXT    NOT NULL,
+        claimed_unix INTEGER NOT NULL,
+        UNIQUE (production, seq, recipient)
+    );
+
+    -- Every attempt at delivering one: when, and what came of it.
+    CREATE TABLE setguard_delivery_attempts (
+        id           INTEGER PRIMARY KEY,
+        notification INTEGER NOT NULL
+                     REFERENCES setguard_notifications (id) ON DELETE CASCADE,
+        at_unix      INTEGER NOT NULL,
+        outcome      TEXT    NOT NULL,
+        delivered    INTEGER NOT NULL CHECK (delivered IN (0, 1))
+    );
+    CREATE INDEX setguard_delivery_attempts_by_notification
+        ON setguard_delivery_attempts (notification);
     "#,
     ),
 ];
@@ -480,5 +509,77 @@ impl Directory for SqliteDirectory {
             )
             .optional()
             .map_err(self.err("reading a concern link"))
+    }
+
+    fn claim_notification(
+        &self,
+        production: &str,
+        seq: i64,
+        recipient: &str,
+        kind: &str,
+        now: i64,
+    ) -> Result<Option<i64>, AccountError> {
+        self.conn()
+            .query_row(
+                "INSERT INTO setguard_notifications (production, seq, recipient, kind, claimed_unix)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING RETURNING id",
+                params![production, seq, recipient, kind, now],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err("claiming a notification"))
+    }
+
+    fn record_attempt(
+        &self,
+        notification: i64,
+        at: i64,
+        outcome: &str,
+        delivered: bool,
+    ) -> Result<(), AccountError> {
+        self.conn()
+            .execute(
+                "INSERT INTO setguard_delivery_attempts (notification, at_unix, outcome, delivered)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![notification, at, outcome, delivered],
+            )
+            .map_err(self.err("recording a delivery attempt"))?;
+        Ok(())
+    }
+
+    fn notified_up_to(&self, production: &str) -> Result<Option<i64>, AccountError> {
+        self.conn()
+            .query_row(
+                "SELECT max(seq) FROM setguard_notifications WHERE production = ?1",
+                [production],
+                |r| r.get(0),
+            )
+            .map_err(self.err("reading the notification outbox"))
+    }
+
+    fn delivery_attempts(&self, production: &str) -> Result<Vec<DeliveryAttempt>, AccountError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT n.seq, n.recipient, n.kind, a.at_unix, a.outcome, a.delivered
+                 FROM setguard_delivery_attempts a
+                 JOIN setguard_notifications n ON n.id = a.notification
+                 WHERE n.production = ?1 ORDER BY a.id",
+            )
+            .map_err(self.err("reading delivery attempts"))?;
+        let rows = stmt
+            .query_map([production], |r| {
+                Ok(DeliveryAttempt {
+                    seq: r.get::<_, i64>(0)?.try_into().unwrap_or(0),
+                    recipient: r.get(1)?,
+                    kind: r.get(2)?,
+                    at_unix: r.get(3)?,
+                    outcome: r.get(4)?,
+                    delivered: r.get(5)?,
+                })
+            })
+            .map_err(self.err("reading delivery attempts"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(self.err("reading delivery attempts"))
     }
 }
