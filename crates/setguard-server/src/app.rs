@@ -38,6 +38,10 @@ pub fn router(app: App) -> Router {
         )
         .route("/productions/{id}/items/{item}", get(history::page))
         .route(
+            "/productions/{id}/reports/{kind}",
+            get(crate::web::reports::page),
+        )
+        .route(
             "/productions/{id}/meeting",
             get(meeting::show).post(meeting::press),
         )
@@ -90,6 +94,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         productions.clone(),
         Duration::from_secs(config.tick_seconds),
     ));
+    if !config.notify.is_empty() {
+        let notifier = crate::notify::Notifier::new(&config.notify, accounts.clone())
+            .map_err(|e| anyhow::anyhow!("the notification settings: {e}"))?;
+        notifier.spawn(productions.clone()).await;
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;

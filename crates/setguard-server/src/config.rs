@@ -28,6 +28,34 @@ demo = false
 # How often passing time is checked for alarms (an unattended item, an unreturned gun, an
 # unanswered concern), in seconds.
 tick_seconds = 5
+
+# Notifications: escalations (an incident or a concern left open past its deadline), incidents
+# reported, stop-work, walkouts and resignations over safety go to the studio safety office, the
+# union representative and the compliance contact. None are sent unless some are set here (in the
+# file only; it then holds secrets: keep it readable by the server's user only). role is one of
+# studio-safety-office, union-representative, compliance-contact. docs/api.md, "Notifications",
+# describes the payload and how to check its signature.
+#
+# A webhook: a JSON POST signed with HMAC-SHA256 under the secret, retried with backoff. Plain
+# HTTP only (no TLS): point it at a relay on the studio's own network.
+# [[notify.webhook]]
+# name = "studio-safety"
+# role = "studio-safety-office"
+# url = "http://hooks.studio.internal:9000/setguard"
+# secret = "a long random string the receiver also knows"
+#
+# Email, through an SMTP relay that takes mail without TLS or login (one on this machine or on
+# the studio's network), to each address listed.
+# [notify.email]
+# smtp_host = "127.0.0.1"
+# smtp_port = 25
+# from = "setguard@studio.example"
+# [[notify.email.to]]
+# role = "union-representative"
+# address = "safety-rep@union.example"
+# [[notify.email.to]]
+# role = "compliance-contact"
+# address = "compliance@studio.example"
 "#;
 
 /// The server's settings.
@@ -38,6 +66,90 @@ pub struct Config {
     pub listen: SocketAddr,
     pub demo: bool,
     pub tick_seconds: u64,
+    /// Where notifications go (`[notify]`, file only); none by default.
+    pub notify: NotifyConfig,
+}
+
+/// Where notifications go: webhooks and email recipients. Empty: nothing is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    #[serde(default)]
+    pub webhook: Vec<WebhookConfig>,
+    #[serde(default)]
+    pub email: Option<EmailConfig>,
+}
+
+impl NotifyConfig {
+    pub fn is_empty(&self) -> bool {
+        self.webhook.is_empty() && self.email.as_ref().is_none_or(|e| e.to.is_empty())
+    }
+}
+
+/// Who a notification is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecipientRole {
+    StudioSafetyOffice,
+    UnionRepresentative,
+    ComplianceContact,
+}
+
+impl RecipientRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientRole::StudioSafetyOffice => "studio-safety-office",
+            RecipientRole::UnionRepresentative => "union-representative",
+            RecipientRole::ComplianceContact => "compliance-contact",
+        }
+    }
+}
+
+/// `[[notify.webhook]]`: a JSON POST to `url` (plain `http://`), signed with `secret`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Names the recipient in the outbox and the log; unique among the webhooks.
+    pub name: String,
+    pub role: RecipientRole,
+    pub url: String,
+    pub secret: String,
+}
+
+/// Redacts the secret.
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("url", &self.url)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `[notify.email]`: an SMTP relay taking mail without TLS or login, and the recipients.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    pub smtp_host: String,
+    #[serde(default = "default_smtp_port")]
+    pub smtp_port: u16,
+    pub from: String,
+    #[serde(default)]
+    pub to: Vec<EmailRecipient>,
+}
+
+fn default_smtp_port() -> u16 {
+    25
+}
+
+/// `[[notify.email.to]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailRecipient {
+    pub role: RecipientRole,
+    pub address: String,
 }
 
 /// What a config file may say; everything optional.
@@ -49,6 +161,7 @@ struct FileConfig {
     listen: Option<String>,
     demo: Option<bool>,
     tick_seconds: Option<u64>,
+    notify: Option<NotifyConfig>,
 }
 
 /// Settings given on the command line, which win over everything else.
@@ -133,14 +246,69 @@ impl Config {
                 why: "must be at least 1".to_owned(),
             });
         }
+        let notify = file.notify.unwrap_or_default();
+        check_notify(&notify)?;
         Ok(Config {
             db,
             data_dir,
             listen,
             demo,
             tick_seconds,
+            notify,
         })
     }
+}
+
+/// Refuses a notification setting that could never deliver: a webhook that is not plain
+/// `http://`, an empty secret, a name used twice, an address without `@`.
+fn check_notify(notify: &NotifyConfig) -> Result<(), ConfigError> {
+    let bad = |source_name: String, why: &str| {
+        Err(ConfigError {
+            source_name,
+            why: why.to_owned(),
+        })
+    };
+    for (i, w) in notify.webhook.iter().enumerate() {
+        let at = |field: &str| format!("notify.webhook[{i}].{field} (config file)");
+        if w.name.trim().is_empty() {
+            return bad(at("name"), "must name the webhook");
+        }
+        if notify.webhook[..i].iter().any(|o| o.name == w.name) {
+            return bad(at("name"), "is the name of another webhook");
+        }
+        if !w.url.starts_with("http://") {
+            return bad(
+                at("url"),
+                "must be a plain http:// URL (webhooks go to a relay on the studio's network)",
+            );
+        }
+        if w.secret.len() < 16 {
+            return bad(at("secret"), "must be at least 16 characters");
+        }
+    }
+    if let Some(e) = &notify.email {
+        if e.smtp_host.trim().is_empty() {
+            return bad(
+                "notify.email.smtp_host (config file)".to_owned(),
+                "is empty",
+            );
+        }
+        if !e.from.contains('@') {
+            return bad(
+                "notify.email.from (config file)".to_owned(),
+                "is not an email address",
+            );
+        }
+        for (i, to) in e.to.iter().enumerate() {
+            if !to.address.contains('@') {
+                return bad(
+                    format!("notify.email.to[{i}].address (config file)"),
+                    "is not an email address",
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -222,5 +390,38 @@ mod tests {
         let parsed: FileConfig = toml::from_str(DEFAULT_CONFIG).unwrap();
         assert_eq!(parsed.listen.as_deref(), Some("127.0.0.1:8080"));
         assert_eq!((parsed.demo, parsed.tick_seconds), (Some(false), Some(5)));
+        assert!(parsed.notify.is_none());
+    }
+
+    #[test]
+    fn the_notify_example_reads_when_uncommented() {
+        let start = DEFAULT_CONFIG.find("# [[notify.webhook]]").unwrap();
+        let example: String = DEFAULT_CONFIG[start..]
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            // The settings, not the prose between them.
+            .filter(|l| l.starts_with('[') || l.contains(" = "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("notify.toml");
+        std::fs::write(&file, &example).unwrap();
+        let flags = Overrides {
+            config_file: Some(file.clone()),
+            ..Overrides::default()
+        };
+        let c = Config::load(&flags, &env(&[])).unwrap();
+        assert_eq!(c.notify.webhook.len(), 1);
+        assert_eq!(c.notify.webhook[0].role, RecipientRole::StudioSafetyOffice);
+        let email = c.notify.email.as_ref().unwrap();
+        assert_eq!((email.smtp_port, email.to.len()), (25, 2));
+        assert!(
+            !format!("{c:?}").contains("long random"),
+            "the secret is redacted"
+        );
+
+        std::fs::write(&file, example.replace("http://hooks", "https://hooks")).unwrap();
+        let err = Config::load(&flags, &env(&[])).unwrap_err();
+        assert_eq!(err.source_name, "notify.webhook[0].url (config file)");
     }
 }

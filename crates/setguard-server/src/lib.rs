@@ -15,6 +15,8 @@ pub mod config;
 pub mod demo;
 pub mod follow;
 pub mod live;
+pub mod notify;
+pub mod reports;
 pub mod ticker;
 pub mod web;
 

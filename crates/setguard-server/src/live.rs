@@ -394,6 +394,16 @@ impl Productions {
         Ok(records)
     }
 
+    /// Every signed checkpoint of a production, in seq order (for reports, which print the one
+    /// they were made from).
+    pub async fn checkpoints(
+        &self,
+        id: &ProductionId,
+    ) -> Result<Vec<setguard_ledger::Checkpoint>, LiveError> {
+        let (store, stream) = (self.store.clone(), id.clone());
+        blocking(move || store.checkpoints(&stream)).await
+    }
+
     /// Applies what other servers recorded after `g.head`.
     pub async fn catch_up(&self, id: &ProductionId, g: &mut Live) -> Result<(), LiveError> {
         let (store, stream, from) = (self.store.clone(), id.clone(), g.head.seq + 1);

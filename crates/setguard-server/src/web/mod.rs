@@ -9,6 +9,7 @@ pub mod forms;
 pub mod history;
 pub mod meeting;
 pub mod pages;
+pub mod reports;
 pub mod safety;
 
 use minijinja::Environment;
