@@ -114,6 +114,11 @@ the events is reported as a warning: it is rebuilt on the next load.",
         /// checkpoint must be signed by it. Default: the node key in the data directory, if any.
         #[arg(long, value_name = "HEX", requires = "bundle")]
         key: Option<String>,
+        /// With --db: a checkpoint printed on a report (the text of its QR code,
+        /// `setguard-checkpoint:v1:...`); says whether the ledger still holds that head at that
+        /// seq, every record before it unbroken, signed by that key.
+        #[arg(long, value_name = "TEXT", requires = "db")]
+        checkpoint: Option<String>,
         /// Where the node's key is kept, to check that it signed the checkpoints.
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
@@ -210,6 +215,113 @@ Exit codes:
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
     },
+    /// Write a report (PDF, or HTML) of a production, stamped with the ledger checkpoint it
+    /// was made from.
+    #[command(
+        long_about = "Write a report of a production as PDF (or HTML, with --html or an OUT \
+ending in .html), from the ledger opened read-only:
+
+  daily       the day's firearms log: every item's custody and checks in time order, rounds
+              issued, fired and returned per lot, meetings with attendance, announcements,
+              refusals, alarms and incidents
+  meeting     the day's safety meetings as sign-in sheets
+  incident    one incident (--incident N, default the last): timeline, people, items and lots,
+              root cause, corrective action, escalations
+  people      credentials and training, with what expires in the next 30 days
+  compliance  the production against the rule catalogue: refusals and alarms by rule
+
+Each report prints the signed ledger checkpoint it was made from, in words and as a QR code;
+`setguard verify --db URL --checkpoint '<the QR code's text>'` later says whether the ledger
+still holds that record.
+
+Exit codes:
+  0  written
+  2  the ledger could not be read, or holds no such production or incident",
+        after_help = "Example:
+  setguard report daily --db sqlite:rust.db --production rust --date 2021-10-21 --out day.pdf
+  setguard report incident --db sqlite:rust.db --production rust --incident 1 --out inc.html"
+    )]
+    Report {
+        /// daily, meeting, incident, people or compliance.
+        kind: String,
+        /// The ledger to read (`sqlite:PATH` or `postgres://...`).
+        #[arg(long, value_name = "URL")]
+        db: String,
+        /// The production's id.
+        #[arg(long, value_name = "ID")]
+        production: String,
+        /// The day (daily, meeting; default: the last event's day) or the day "as of" (people;
+        /// default: today on the production's clock).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<chrono::NaiveDate>,
+        /// The incident's number (incident report); default: the last reported.
+        #[arg(long, value_name = "N")]
+        incident: Option<u32>,
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Write HTML instead of PDF.
+        #[arg(long)]
+        html: bool,
+        /// Where the node's key is kept: a snapshot is used only if this node signed it.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Print a sheet of QR labels (PDF) for a production's items and lots.
+    #[command(after_help = "Example:
+  setguard labels --db sqlite:set.db --production dusty-creek --out labels.pdf")]
+    Labels {
+        /// The ledger to read (`sqlite:PATH` or `postgres://...`).
+        #[arg(long, value_name = "URL")]
+        db: String,
+        /// The production's id.
+        #[arg(long, value_name = "ID")]
+        production: String,
+        /// The PDF file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Import the crew list or the shooting schedule from a CSV file, all or nothing.
+    #[command(
+        long_about = "Import the crew list (people, roles, credentials with expiry) or the \
+shooting schedule (scenes, dates, items, performers, roster) from a CSV file, in the setguard \
+format or a Movie Magic Scheduling breakdown export (schedule), as described in docs/imports.md.
+
+Each row becomes commands of the core (register-person, grant-credential, assign-role; \
+schedule-scene, or change-scene for a scene already scheduled), office commands given by no one, \
+judged on the production as it stands by the same rules as every other command. All of them are \
+recorded in one append, or, if the file has any problem or any command is refused, none.
+
+Exit codes:
+  0  imported (or, with --dry-run, it would import)
+  2  the file was refused (every problem is listed as FILE:LINE:COLUMN: message) or the ledger
+     could not be read; nothing was saved",
+        after_help = "Example:
+  setguard import crew crew.csv --db sqlite:set.db --production western --dry-run
+  setguard import crew crew.csv --db sqlite:set.db --production western
+  setguard import schedule stripboard.csv --db sqlite:set.db --production western"
+    )]
+    Import {
+        /// What the file holds.
+        #[arg(value_enum)]
+        kind: crate::import::Kind,
+        /// The CSV file (UTF-8, commas between fields, a header row).
+        file: PathBuf,
+        /// The ledger (`sqlite:PATH` or `postgres://...`).
+        #[arg(long, value_name = "URL")]
+        db: String,
+        /// The production's id.
+        #[arg(long, value_name = "ID")]
+        production: String,
+        /// Show what would change, and save nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Where the node's key is kept (it signs the commit).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
     /// List every rule of the catalogue: id, sentence, where it is checked, source, policies.
     #[command(
         long_about = "List every rule of the catalogue: its stable id (used in scenario files, \
@@ -280,9 +392,15 @@ pub fn main() -> ExitCode {
             db,
             bundle,
             key,
+            checkpoint,
             data_dir,
         } => {
             let verified = match (db, bundle) {
+                (Some(db), None) if checkpoint.is_some() => crate::report::verify_checkpoint(
+                    &db,
+                    checkpoint.as_deref().unwrap_or_default(),
+                    &ledger::data_dir(data_dir),
+                ),
                 (_, Some(dir)) => {
                     ledger::verify_bundle(&dir, key.as_deref(), &ledger::data_dir(data_dir))
                 }
@@ -347,6 +465,52 @@ pub fn main() -> ExitCode {
         } => crate::status::status(&db, &production, &ledger::data_dir(data_dir))
             .and_then(|out| print(&out))
             .map(|()| ExitCode::SUCCESS),
+        Cmd::Report {
+            kind,
+            db,
+            production,
+            date,
+            incident,
+            out,
+            html,
+            data_dir,
+        } => crate::report::report(
+            &crate::report::Request {
+                kind: &kind,
+                db: &db,
+                production: &production,
+                date,
+                incident,
+                out: &out,
+                html,
+            },
+            &ledger::data_dir(data_dir),
+        )
+        .and_then(|out| print(&out))
+        .map(|()| ExitCode::SUCCESS),
+        Cmd::Labels {
+            db,
+            production,
+            out,
+            data_dir,
+        } => crate::report::labels(&db, &production, &out, &ledger::data_dir(data_dir))
+            .and_then(|out| print(&out))
+            .map(|()| ExitCode::SUCCESS),
+        Cmd::Import {
+            kind,
+            file,
+            db,
+            production,
+            dry_run,
+            data_dir,
+        } => crate::import_cmd::import(
+            kind,
+            &file,
+            &db,
+            &production,
+            dry_run,
+            &ledger::data_dir(data_dir),
+        ),
         Cmd::Rules { json } => {
             let out = if json {
                 rules_cmd::json()
