@@ -159,3 +159,42 @@ async fn the_safe_hand_over_on_the_console_and_a_refusal_where_it_was_pressed() 
         item_box(&a.body, "colt-3")
     );
 }
+
+/// Scanning a label (its QR holds the item's page path) or typing an id or serial finds the
+/// item: the console shows only its box; something that names no item says so.
+#[tokio::test]
+async fn a_scanned_label_or_a_typed_serial_finds_the_item() {
+    let s = server();
+    s.demo().await;
+    let rosa = s.session("rosa").await;
+    for find in [
+        "/productions/dusty-creek/items/colt-3",
+        "http://set.local/productions/dusty-creek/items/colt-3",
+        "colt-3",
+        "dc-0003",
+    ] {
+        let uri = format!(
+            "{CONSOLE}?find={}",
+            find.replace(':', "%3A").replace('/', "%2F")
+        );
+        let page = s.page(&uri, &rosa).await;
+        assert_eq!(page.status, StatusCode::OK, "{find}: {}", page.body);
+        assert!(page.body.contains("id=\"item-colt-3\""), "{find}");
+        assert!(
+            !page.body.contains("id=\"item-colt-1\""),
+            "{find}: only the item found"
+        );
+        assert!(page.body.contains("all items"), "{find}");
+    }
+    let page = s.page(&format!("{CONSOLE}?find=colt-99"), &rosa).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("no item of this production matches"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("id=\"item-colt-1\""),
+        "all items still shown"
+    );
+}

@@ -52,6 +52,10 @@ struct Console {
     checkers: Vec<Person>,
     stop_work: Option<String>,
     notice: Option<Notice>,
+    /// What was scanned or typed to find an item, and the item it found (only it is shown).
+    find: String,
+    focus: Option<String>,
+    find_error: Option<String>,
 }
 
 fn console(state: &Production, me: Option<&str>, csrf: &str, notice: Option<Notice>) -> Console {
@@ -118,7 +122,30 @@ fn console(state: &Production, me: Option<&str>, csrf: &str, notice: Option<Noti
             .as_ref()
             .map(|s| format!("STOP WORK since {}: {}", s.since.clock(), s.reason)),
         notice,
+        find: String::new(),
+        focus: None,
+        find_error: None,
     }
+}
+
+/// The item a scanned label or typed text names: a label's QR holds the item's page path
+/// (`/productions/P/items/ITEM`), a person types the id or reads the serial off the frame.
+fn find_item(state: &Production, text: &str) -> Option<String> {
+    let text = text.trim();
+    let wanted = text.rsplit_once("/items/").map_or(text, |(_, rest)| {
+        rest.split(['/', '?', '#']).next().unwrap_or(rest)
+    });
+    state
+        .items
+        .values()
+        .find(|i| {
+            i.spec.id.as_str() == wanted
+                || i.spec
+                    .serial
+                    .as_ref()
+                    .is_some_and(|s| s.as_str().eq_ignore_ascii_case(wanted))
+        })
+        .map(|i| i.spec.id.to_string())
 }
 
 async fn page(
@@ -126,6 +153,7 @@ async fn page(
     signed: &Signed,
     id: &str,
     notice: Option<Notice>,
+    find: Option<String>,
 ) -> Result<String, PageError> {
     let m = member(app, signed, id).await?;
     let me = m.caller.person.as_ref().map(|p| p.to_string());
@@ -133,23 +161,41 @@ async fn page(
     let view = app
         .productions
         .view(&m.production, |state, _| {
-            console(state, me.as_deref(), &csrf, notice)
+            let mut c = console(state, me.as_deref(), &csrf, notice);
+            if let Some(text) = find.filter(|t| !t.trim().is_empty()) {
+                c.focus = find_item(state, &text);
+                if c.focus.is_none() {
+                    c.find_error = Some(format!(
+                        "no item of this production matches {:?}: type its id or the serial on it",
+                        text.trim()
+                    ));
+                }
+                c.find = text;
+            }
+            c
         })
         .await?;
     Ok(render("console.html", minijinja::context! { c => view })?.0)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct FindQuery {
+    /// A scanned label's text or a typed id or serial.
+    find: Option<String>,
 }
 
 pub async fn show(
     State(app): State<App>,
     signed: Option<Signed>,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<FindQuery>,
 ) -> Result<Response, PageError> {
     let Some(signed) = signed else {
         return Ok(super::pages::to_sign_in(&format!(
             "/productions/{id}/console"
         )));
     };
-    Ok(axum::response::Html(page(&app, &signed, &id, None).await?).into_response())
+    Ok(axum::response::Html(page(&app, &signed, &id, None, q.find).await?).into_response())
 }
 
 /// A button pressed: the command in the form, given by the signed-in person or, with a PIN, by
@@ -164,6 +210,6 @@ pub async fn press(
     let m = member(&app, &signed, &id).await?;
     let item = forms::field(&fields, "item").unwrap_or("").to_owned();
     let (status, notice) = act(&app, &m, &fields, item).await?;
-    let html = page(&app, &signed, &id, Some(notice)).await?;
+    let html = page(&app, &signed, &id, Some(notice), None).await?;
     Ok((status, axum::response::Html(html)).into_response())
 }
