@@ -25,7 +25,7 @@ pub mod verify;
 pub use canonical::{ChainHash, RecordFields};
 pub use error::LedgerError;
 pub use keys::{Checkpoint, NodeKey};
-pub use store::{Appended, Head, Record, Snapshot, Store};
+pub use store::{Appended, Head, PendingAppend, Record, Snapshot, Store};
 
 use std::path::PathBuf;
 

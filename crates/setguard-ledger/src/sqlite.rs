@@ -8,20 +8,26 @@
 //! `synchronous=FULL`), and a busy ledger pays one fsync per batch rather than per append. The
 //! requests that arrived meanwhile are led by the first of their callers, so the next commit
 //! takes all of them. A lone appender commits on its own thread, with no hand-over to wait for.
+//!
+//! [`Store::submit`] queues an append and returns before it commits; its caller leads or waits
+//! when it asks for the answer. A server judges its next command meanwhile, on the state after
+//! the queued events, and submits it expecting them: the commit checks each request against the
+//! head the requests before it in the same batch left, so a production's commands pipeline
+//! without ever holding its lock across an fsync.
 
 use crate::canonical::{ChainHash, RecordFields};
 use crate::error::LedgerError;
 use crate::keys::{Checkpoint, NodeKey};
 use crate::store::{
-    Appended, Head, RawRow, Record, Snapshot, Store, checkpoint_from_parts, decode_rows,
-    payload_of, seq_from_sql, seq_to_sql, time_of,
+    Appended, Head, PendingAppend, Queued, RawRow, Record, Snapshot, Store, checkpoint_from_parts,
+    decode_rows, payload_of, seq_from_sql, seq_to_sql, time_of,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use setguard_core::{Event, ProductionId};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Written into the file header (`PRAGMA application_id`, "SGLD"), so that a setguard ledger
@@ -93,10 +99,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// A ledger in one SQLite file.
 pub struct SqliteStore {
     path: PathBuf,
-    /// The write connection and the signing key, used by the leading appender only.
-    writer: Mutex<Writer>,
-    /// The appends waiting to be committed, and whether an appender is leading.
-    queue: Mutex<Queue>,
+    /// The writer and its queue, shared with the appends submitted and not yet waited for.
+    committer: Arc<Committer>,
     /// Idle reader connections, reused; a reader never waits for the writer (WAL).
     readers: Mutex<Vec<Connection>>,
     /// Opened to be read only ([`SqliteStore::open_read_only`]): nothing is ever written.
@@ -113,6 +117,14 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// Commits the queued appends, led by one of their callers at a time.
+struct Committer {
+    /// The write connection and the signing key, used by the leading appender only.
+    writer: Mutex<Writer>,
+    /// The appends waiting to be committed, and whether an appender is leading.
+    queue: Mutex<Queue>,
+}
+
 struct Writer {
     conn: Connection,
     key: NodeKey,
@@ -123,12 +135,21 @@ struct Queue {
     waiting: Vec<Request>,
     /// An appender is committing (or has been told to): new requests wait for it.
     leading: bool,
+    /// The id of the next request.
+    next: u64,
 }
 
 /// One caller's append, waiting for the writer.
 struct Request {
+    id: u64,
+    /// Its caller is waiting for the answer, so it can be handed the lead.
+    caller_waits: bool,
     stream: String,
     expected_seq: u64,
+    /// The hash of the record it expects, when the caller named it ([`Store::submit`]): its
+    /// events were then chained on the caller's thread, and it is refused unless the stream
+    /// ends at exactly that record (not another one with the same seq).
+    expected_hash: Option<ChainHash>,
     /// Each event's columns, encoded on the caller's thread.
     events: Vec<Encoded>,
     reply: mpsc::Sender<Reply>,
@@ -139,6 +160,8 @@ struct Encoded {
     time: String,
     actor: Option<String>,
     payload: Vec<u8>,
+    /// Its chain hash, when it was chained before the commit.
+    hash: Option<ChainHash>,
 }
 
 /// What a waiting caller is told.
@@ -158,8 +181,7 @@ impl SqliteStore {
         prepare(&mut conn, &path)?;
         Ok(SqliteStore {
             path,
-            writer: Mutex::new(Writer { conn, key }),
-            queue: Mutex::new(Queue::default()),
+            committer: Arc::new(Committer::new(Writer { conn, key })),
             readers: Mutex::new(Vec::new()),
             read_only: false,
             has_snapshots: true,
@@ -198,11 +220,10 @@ impl SqliteStore {
         }
         Ok(SqliteStore {
             path,
-            writer: Mutex::new(Writer {
+            committer: Arc::new(Committer::new(Writer {
                 conn,
                 key: NodeKey::ephemeral(),
-            }),
-            queue: Mutex::new(Queue::default()),
+            })),
             readers: Mutex::new(Vec::new()),
             read_only: true,
             has_snapshots: version >= 2,
@@ -217,32 +238,6 @@ impl SqliteStore {
             )));
         }
         Ok(())
-    }
-
-    /// Commits every request waiting (the leader's own among them) and answers each; then
-    /// hands the lead to the first request that arrived meanwhile, or stands down.
-    fn lead(&self) {
-        // Also on unwinding: a panic must not leave the ledger led by no one.
-        let _hand_over = HandOver(self);
-        let batch = std::mem::take(
-            &mut self
-                .queue
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .waiting,
-        );
-        if batch.is_empty() {
-            return;
-        }
-        let answers = {
-            let mut w = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-            let Writer { conn, key } = &mut *w;
-            commit_batch(conn, key, &batch)
-        };
-        for (req, answer) in batch.into_iter().zip(answers) {
-            // A caller that stopped waiting is no reason to stop answering the others.
-            let _ = req.reply.send(Reply::Done(answer));
-        }
     }
 
     fn with_reader<T>(
@@ -276,19 +271,202 @@ impl SqliteStore {
     }
 }
 
-/// Passes the lead on when a leader is done: to the first request still waiting, whose caller
-/// then commits everything queued by the time it runs; with none waiting, no one leads.
-struct HandOver<'a>(&'a SqliteStore);
+impl SqliteStore {
+    /// Encodes an append on the caller's thread and queues it. With the hash it expects, the
+    /// events are chained here too, and what they will record is returned with the ticket.
+    fn queue(
+        &self,
+        stream: &ProductionId,
+        expected_seq: u64,
+        expected_hash: Option<ChainHash>,
+        events: &[Event],
+    ) -> Result<(Option<Appended>, Ticket), LedgerError> {
+        self.refuse_if_read_only()?;
+        if events.is_empty() {
+            return Err(LedgerError::EmptyBatch);
+        }
+        let mut prev = expected_hash.map(|hash| Head {
+            seq: expected_seq,
+            hash,
+        });
+        let events = events
+            .iter()
+            .map(|e| {
+                let mut enc = Encoded {
+                    time: time_of(e),
+                    actor: e.by.as_ref().map(|p| p.as_str().to_owned()),
+                    payload: payload_of(e)?,
+                    hash: None,
+                };
+                if let Some(p) = &mut prev {
+                    let seq = p.seq + 1;
+                    let hash = RecordFields {
+                        prev: &p.hash,
+                        stream: stream.as_str(),
+                        seq,
+                        time: &enc.time,
+                        actor: enc.actor.as_deref().unwrap_or(""),
+                        payload: &enc.payload,
+                    }
+                    .hash();
+                    enc.hash = Some(hash);
+                    *p = Head { seq, hash };
+                }
+                Ok(enc)
+            })
+            .collect::<Result<Vec<_>, LedgerError>>()?;
+        let appended = prev.map(|last| Appended {
+            first_seq: expected_seq + 1,
+            last_seq: last.seq,
+            head: last.hash,
+        });
+        let (reply, answer) = mpsc::channel();
+        let id = {
+            let mut q = self
+                .committer
+                .queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let id = q.next;
+            q.next += 1;
+            q.waiting.push(Request {
+                id,
+                caller_waits: false,
+                stream: stream.as_str().to_owned(),
+                expected_seq,
+                expected_hash,
+                events,
+                reply,
+            });
+            id
+        };
+        let ticket = Ticket {
+            committer: self.committer.clone(),
+            id,
+            answer: Some(answer),
+        };
+        Ok((appended, ticket))
+    }
+}
+
+impl Committer {
+    fn new(writer: Writer) -> Committer {
+        Committer {
+            writer: Mutex::new(writer),
+            queue: Mutex::new(Queue::default()),
+        }
+    }
+
+    /// Commits every request waiting (the leader's own among them) and answers each; then
+    /// hands the lead to the first request that arrived meanwhile, or stands down.
+    fn lead(&self) {
+        // Also on unwinding: a panic must not leave the ledger led by no one.
+        let _hand_over = HandOver(self);
+        let batch = std::mem::take(
+            &mut self
+                .queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .waiting,
+        );
+        if batch.is_empty() {
+            return;
+        }
+        let answers = {
+            let mut w = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let Writer { conn, key } = &mut *w;
+            commit_batch(conn, key, &batch)
+        };
+        for (req, answer) in batch.into_iter().zip(answers) {
+            // A caller that stopped waiting is no reason to stop answering the others.
+            let _ = req.reply.send(Reply::Done(answer));
+        }
+    }
+}
+
+/// A queued append's caller: it leads the commit when its turn comes and takes its answer.
+struct Ticket {
+    committer: Arc<Committer>,
+    id: u64,
+    /// `None` once answered.
+    answer: Option<mpsc::Receiver<Reply>>,
+}
+
+impl Ticket {
+    /// Leads a commit if no one is committing (it takes every request queued, this one's
+    /// among them if still there), else waits to be answered or handed the lead. Whichever
+    /// ticket is waited for first, the queue moves: nothing waits for a caller that is not
+    /// waiting itself.
+    fn finish(&mut self) -> Result<Appended, LedgerError> {
+        let gone = || LedgerError::Storage("the ledger writer has stopped".to_owned());
+        let Some(answer) = self.answer.take() else {
+            return Err(gone());
+        };
+        loop {
+            {
+                let mut q = self
+                    .committer
+                    .queue
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                match answer.try_recv() {
+                    Ok(Reply::Done(result)) => return result,
+                    Ok(Reply::Lead) => {
+                        drop(q);
+                        self.committer.lead();
+                        continue;
+                    }
+                    Err(mpsc::TryRecvError::Disconnected) => return Err(gone()),
+                    Err(mpsc::TryRecvError::Empty) => {}
+                }
+                if !q.leading {
+                    q.leading = true;
+                    drop(q);
+                    self.committer.lead();
+                    continue;
+                }
+                if let Some(r) = q.waiting.iter_mut().find(|r| r.id == self.id) {
+                    r.caller_waits = true;
+                }
+            }
+            match answer.recv().map_err(|_| gone())? {
+                Reply::Done(result) => return result,
+                Reply::Lead => self.committer.lead(),
+            }
+        }
+    }
+}
+
+impl Queued for Ticket {
+    fn wait(mut self: Box<Self>) -> Result<Appended, LedgerError> {
+        self.finish()
+    }
+}
+
+impl Drop for Ticket {
+    /// A ticket let go of without waiting still takes its turn: the queue behind it would
+    /// otherwise wait for a leader that never comes.
+    fn drop(&mut self) {
+        if self.answer.is_some() {
+            let _ = self.finish();
+        }
+    }
+}
+
+/// Passes the lead on when a leader is done: to the first request queued whose caller waits,
+/// and who then commits everything queued by the time it runs; with none, no one leads until
+/// a caller asks for its answer.
+struct HandOver<'a>(&'a Committer);
 
 impl Drop for HandOver<'_> {
     fn drop(&mut self) {
         let mut q = self.0.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        while let Some(first) = q.waiting.first() {
-            if first.reply.send(Reply::Lead).is_ok() {
+        while let Some(i) = q.waiting.iter().position(|r| r.caller_waits) {
+            if q.waiting[i].reply.send(Reply::Lead).is_ok() {
                 return;
             }
-            // Its caller no longer waits: nobody to answer.
-            q.waiting.remove(0);
+            // Its caller is gone (its thread ended): nobody to answer.
+            q.waiting.remove(i);
         }
         q.leading = false;
     }
@@ -480,7 +658,7 @@ fn append_one<'b>(
             h
         }
     };
-    if req.expected_seq != head.seq {
+    if req.expected_seq != head.seq || req.expected_hash.is_some_and(|h| h != head.hash) {
         return Ok(Err(LedgerError::Conflict {
             current_seq: head.seq,
         }));
@@ -496,18 +674,21 @@ fn append_one<'b>(
         time,
         actor,
         payload,
+        hash,
     } in &req.events
     {
         let seq = prev.seq + 1;
-        let hash = RecordFields {
-            prev: &prev.hash,
-            stream: &req.stream,
-            seq,
-            time,
-            actor: actor.as_deref().unwrap_or(""),
-            payload,
-        }
-        .hash();
+        let hash = hash.unwrap_or_else(|| {
+            RecordFields {
+                prev: &prev.hash,
+                stream: &req.stream,
+                seq,
+                time,
+                actor: actor.as_deref().unwrap_or(""),
+                payload,
+            }
+            .hash()
+        });
         stmt.execute(params![
             req.stream,
             seq_to_sql(seq),
@@ -555,48 +736,22 @@ impl Store for SqliteStore {
         expected_seq: u64,
         events: &[Event],
     ) -> Result<Appended, LedgerError> {
-        self.refuse_if_read_only()?;
-        if events.is_empty() {
-            return Err(LedgerError::EmptyBatch);
-        }
-        let events = events
-            .iter()
-            .map(|e| {
-                Ok(Encoded {
-                    time: time_of(e),
-                    actor: e.by.as_ref().map(|p| p.as_str().to_owned()),
-                    payload: payload_of(e)?,
-                })
-            })
-            .collect::<Result<Vec<_>, LedgerError>>()?;
-        let (reply, answer) = mpsc::channel();
-        let req = Request {
-            stream: stream.as_str().to_owned(),
-            expected_seq,
-            events,
-            reply,
-        };
-        let gone = || LedgerError::Storage("the ledger writer has stopped".to_owned());
-        {
-            let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-            q.waiting.push(req);
-            if q.leading {
-                drop(q);
-                match answer.recv().map_err(|_| gone())? {
-                    Reply::Done(result) => return result,
-                    Reply::Lead => {}
-                }
-            } else {
-                q.leading = true;
-            }
-        }
-        // No one else is committing: this caller commits everything waiting, its own append
-        // among it, and finds its answer with the others'.
-        self.lead();
-        match answer.try_recv() {
-            Ok(Reply::Done(result)) => result,
-            Ok(Reply::Lead) | Err(_) => Err(gone()),
-        }
+        self.queue(stream, expected_seq, None, events)?.1.finish()
+    }
+
+    fn submit(
+        &self,
+        stream: &ProductionId,
+        expected: Head,
+        events: &[Event],
+    ) -> Result<PendingAppend, LedgerError> {
+        let (appended, ticket) = self.queue(stream, expected.seq, Some(expected.hash), events)?;
+        let appended = appended.ok_or_else(|| LedgerError::Storage("unchained".to_owned()))?;
+        Ok(PendingAppend::queued(appended, Box::new(ticket)))
+    }
+
+    fn pipelines(&self) -> bool {
+        !self.read_only
     }
 
     fn read_page(

@@ -23,6 +23,37 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         events: &[Event],
     ) -> Result<Appended, LedgerError>;
 
+    /// Appends `events` after the record `expected` names (seq and hash), like
+    /// [`Store::append`], but returns at once when the store [`pipelines`](Store::pipelines):
+    /// the caller may then judge its next append on the state after these events and submit it
+    /// expecting [`PendingAppend::appended`] while this one commits, and learns from
+    /// [`PendingAppend::wait`] whether it became durable. Appends are committed in the order
+    /// submitted, each only if the stream then ends at exactly the record it expects: one built
+    /// on an append that failed is refused with [`LedgerError::Conflict`], even if another
+    /// record has taken that seq meanwhile, so nothing is recorded on top of what was not.
+    ///
+    /// A store that does not pipeline commits here, before returning (and may block on I/O);
+    /// its refusals, `Conflict` among them, come from this call. It checks the seq only: its
+    /// caller's expected head was then read from what is durable, where a seq names one record.
+    fn submit(
+        &self,
+        stream: &ProductionId,
+        expected: Head,
+        events: &[Event],
+    ) -> Result<PendingAppend, LedgerError> {
+        let a = self.append(stream, expected.seq, events)?;
+        Ok(PendingAppend {
+            appended: a,
+            pending: Pending::Ready(Ok(a)),
+        })
+    }
+
+    /// Whether [`Store::submit`] only queues: it then never blocks on I/O and may be called
+    /// from an async task.
+    fn pipelines(&self) -> bool {
+        false
+    }
+
     /// At most `limit` records of `stream` from `from_seq` on (1 for all), in seq order: a
     /// long stream is read in pages, so that loading it never holds all of it at once.
     fn read_page(
@@ -52,6 +83,58 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// The stream's snapshot, if one was saved.
     fn latest_snapshot(&self, stream: &ProductionId) -> Result<Option<Snapshot>, LedgerError>;
+}
+
+/// An append submitted and not yet known to be durable ([`Store::submit`]).
+#[must_use = "an append is acknowledged only by waiting for it"]
+pub struct PendingAppend {
+    appended: Appended,
+    pending: Pending,
+}
+
+enum Pending {
+    Ready(Result<Appended, LedgerError>),
+    Queued(Box<dyn Queued>),
+}
+
+/// A backend's handle on an append it has queued.
+pub(crate) trait Queued: Send {
+    /// Blocks until the append is committed or refused (leading the commit if it is this
+    /// caller's turn).
+    fn wait(self: Box<Self>) -> Result<Appended, LedgerError>;
+}
+
+impl PendingAppend {
+    pub(crate) fn queued(appended: Appended, q: Box<dyn Queued>) -> PendingAppend {
+        PendingAppend {
+            appended,
+            pending: Pending::Queued(q),
+        }
+    }
+
+    /// What the append records if it commits: its seqs and the hash of its last record, which
+    /// the next append may expect before this one is durable.
+    pub fn appended(&self) -> Appended {
+        self.appended
+    }
+
+    /// Blocks until the append is durable (its commit returned) or refused. Call it off the
+    /// async threads.
+    pub fn wait(self) -> Result<Appended, LedgerError> {
+        match self.pending {
+            Pending::Ready(r) => r,
+            Pending::Queued(q) => q.wait(),
+        }
+    }
+}
+
+impl std::fmt::Debug for PendingAppend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.pending {
+            Pending::Ready(_) => "PendingAppend(ready)",
+            Pending::Queued(_) => "PendingAppend(queued)",
+        })
+    }
 }
 
 /// A production's state as of one record, saved so that loading it does not replay the whole

@@ -10,7 +10,7 @@ use setguard_core::ProductionId;
 use setguard_core::{STATE_FORMAT, State};
 use setguard_ledger::snapshot::{self, Start};
 use setguard_ledger::verify::verify_store;
-use setguard_ledger::{ChainHash, Head, LedgerError, NodeKey, Snapshot, Store};
+use setguard_ledger::{Appended, ChainHash, Head, LedgerError, NodeKey, Snapshot, Store};
 
 fn empty_stream_is_at_genesis(store: &dyn Store, _key: &VerifyingKey) {
     let s = stream("rust");
@@ -44,6 +44,76 @@ fn appends_read_back_in_order_and_chained(store: &dyn Store, _key: &VerifyingKey
             hash: b.head
         }
     );
+}
+
+/// Appends submitted one after another, each expecting the one before, are recorded in that
+/// order whichever is waited for first; one that expects an append that failed is refused,
+/// and nothing of either is recorded.
+fn submitted_appends_pipeline_in_order(store: &dyn Store, key: &VerifyingKey) {
+    let s = stream("rust");
+    let head = |a: Appended| Head {
+        seq: a.last_seq,
+        hash: a.head,
+    };
+    let a = store
+        .submit(&s, Head::EMPTY, &[set_down(1), day_started()])
+        .unwrap();
+    let b = store
+        .submit(&s, head(a.appended()), &[set_down(3)])
+        .unwrap();
+    let c = store
+        .submit(&s, head(b.appended()), &[set_down(4)])
+        .unwrap();
+    let promised = [a.appended(), b.appended(), c.appended()];
+    // The last first: a store that only queues must still commit the ones before it.
+    let c = c.wait().unwrap();
+    let b = b.wait().unwrap();
+    let a = a.wait().unwrap();
+    assert_eq!([a, b, c], promised);
+    assert_eq!(
+        [a, b, c].map(|x| (x.first_seq, x.last_seq)),
+        [(1, 2), (3, 3), (4, 4)]
+    );
+    let records = store.read(&s, 1).unwrap();
+    assert_eq!(records.len(), 4);
+    assert_eq!(records[2].event, set_down(3));
+    assert_eq!(records[3].hash, c.head);
+    assert!(verify_store(store, &s, Some(key), None).unwrap().is_ok());
+
+    // A stale append refused; in a pipelining store, one submitted on top of it is refused
+    // too, although its seq is the stream's own head seq by then.
+    let three = Head {
+        seq: 3,
+        hash: b.head,
+    };
+    match store.submit(&s, three, &[set_down(9)]) {
+        Err(e) => assert!(
+            matches!(e, LedgerError::Conflict { current_seq: 4 }),
+            "{e:?}"
+        ),
+        Ok(stale) => {
+            assert!(store.pipelines());
+            let on_top = store
+                .submit(&s, head(stale.appended()), &[set_down(10)])
+                .unwrap();
+            assert_eq!(on_top.appended().first_seq, 5);
+            let e = stale.wait().unwrap_err();
+            assert!(
+                matches!(e, LedgerError::Conflict { current_seq: 4 }),
+                "{e:?}"
+            );
+            let e = on_top.wait().unwrap_err();
+            assert!(
+                matches!(e, LedgerError::Conflict { current_seq: 4 }),
+                "{e:?}"
+            );
+        }
+    }
+    assert_eq!(store.head(&s).unwrap(), head(c));
+
+    // Submitted and never waited for: still committed, never left blocking the queue.
+    drop(store.submit(&s, head(c), &[set_down(5)]).unwrap());
+    assert_eq!(store.append(&s, 5, &[set_down(6)]).unwrap().last_seq, 6);
 }
 
 fn read_starts_at_the_given_seq(store: &dyn Store, _key: &VerifyingKey) {
@@ -351,6 +421,7 @@ macro_rules! contract {
 contract!(sqlite:
     empty_stream_is_at_genesis,
     appends_read_back_in_order_and_chained,
+    submitted_appends_pipeline_in_order,
     read_starts_at_the_given_seq,
     stale_or_future_expected_seq_conflicts_and_writes_nothing,
     empty_batch_is_refused,
@@ -367,6 +438,7 @@ contract!(sqlite:
 contract!(postgres:
     empty_stream_is_at_genesis,
     appends_read_back_in_order_and_chained,
+    submitted_appends_pipeline_in_order,
     read_starts_at_the_given_seq,
     stale_or_future_expected_seq_conflicts_and_writes_nothing,
     empty_batch_is_refused,

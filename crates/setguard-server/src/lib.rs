@@ -1,10 +1,11 @@
 //! The setguard server: the productions kept live in memory over the ledger, the set board, and
-//! the API. Every command goes through the same `judge` as replay, is recorded in the ledger,
-//! and only then applied.
+//! the API. Every command goes through the same `judge` as replay and is recorded in the ledger;
+//! nobody is answered or shown anything before it is durable.
 //!
 //! How a request travels: HTTP handler (`api`, `web`) -> [`live::Productions`] (the production's
-//! state, locked while a command is judged) -> `setguard_core::judge` -> `Store::append` ->
-//! `State::apply` -> a [`live::Change`] to every open set board.
+//! state, locked while a command is judged) -> `setguard_core::judge` -> `Store::submit` ->
+//! `State::apply` (the lock released, the next command judged on top) -> the commit durable ->
+//! the answer, and a [`live::Change`] to every open set board.
 
 pub mod accounts;
 pub mod api;

@@ -1,32 +1,99 @@
 //! The productions a server holds in memory: each one's state and head, loaded from the ledger
 //! (snapshot plus tail) on first use and kept current by every command recorded through here.
 //!
-//! A command is judged on the production's state while its lock is held, the events are
-//! appended to the ledger at the head that state reflects, and only once they are durable are
-//! they applied. If another server appended first (PostgreSQL, several servers), the ledger
-//! answers `Conflict`: the events recorded meanwhile are read and applied, and the command is
-//! judged again on the state that won. A production's stream therefore never forks.
+//! A command is judged on the production's state while its lock is held, and its events are
+//! submitted to the ledger expecting the head that state reflects. Where the ledger pipelines
+//! (SQLite), the events are applied at once and the lock released before they are durable: the
+//! next command is judged on the state after them and queued behind them, so one production's
+//! commands share fsyncs instead of taking turns at them. Nobody is answered, and nothing is
+//! shown, before it is durable: a command's caller waits for its own commit, a view waits for
+//! every commit of the state it reads, and set boards are told only of durable records. If a
+//! commit fails, everything queued on top of it is refused by the ledger, the production is
+//! dropped from memory and loaded again from what the ledger holds, and the commands that were
+//! queued on it are judged again.
+//!
+//! Where the ledger commits on submission (PostgreSQL, several servers), another server may
+//! have appended first: the ledger answers `Conflict`, the events recorded meanwhile are read
+//! and applied, and the command is judged again on the state that won. A production's stream
+//! therefore never forks.
 
 use crate::clock;
 use setguard_core::{
-    Command, Ctx, Event, Giver, Invalid, PersonId, ProductionId, State, Violation, judge, may_give,
-    tick,
+    At, Command, Ctx, Event, Giver, Invalid, PersonId, ProductionId, State, Violation, judge,
+    may_give, tick,
 };
 use setguard_ledger::snapshot;
-use setguard_ledger::{Head, LedgerError, NodeKey, Store};
+use setguard_ledger::{Appended, Head, LedgerError, NodeKey, PendingAppend, Store};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::{Mutex, broadcast};
+use tokio::sync::{Mutex, broadcast, watch};
 
-/// How many times a command is judged again after losing a race to another server.
+/// How many times a command is judged again after losing a race to another server, or after a
+/// commit it was queued behind failed.
 const RETRIES: usize = 8;
 
 /// One production in memory.
 #[derive(Debug)]
 pub struct Live {
+    /// The state after every event submitted, durable or on its way.
     pub state: State,
-    /// The last record applied; the next append expects it.
+    /// The last record submitted; the next append expects it.
     pub head: Head,
+}
+
+/// A production held by this server: its state behind a lock, and how far the ledger has made
+/// it durable, which is written by commits without taking the lock.
+#[derive(Debug)]
+struct Held {
+    live: Mutex<Live>,
+    durable: watch::Sender<Durable>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Durable {
+    /// The last record known to be durable.
+    head: Head,
+    /// A commit failed: the state in memory holds events that are not recorded, and is
+    /// loaded again from the ledger.
+    failed: bool,
+}
+
+impl Held {
+    fn new(state: State, head: Head) -> Arc<Held> {
+        let (durable, _) = watch::channel(Durable {
+            head,
+            failed: false,
+        });
+        Arc::new(Held {
+            live: Mutex::new(Live { state, head }),
+            durable,
+        })
+    }
+
+    fn failed(&self) -> bool {
+        self.durable.borrow().failed
+    }
+
+    /// Records that the ledger holds everything up to `head`.
+    fn made_durable(&self, head: Head) {
+        self.durable.send_if_modified(|d| {
+            let later = head.seq > d.head.seq;
+            if later {
+                d.head = head;
+            }
+            later
+        });
+    }
+
+    /// Waits until every record up to `seq` is durable. `false` if a commit failed first.
+    async fn durable_to(&self, seq: u64) -> bool {
+        let mut rx = self.durable.subscribe();
+        match rx.wait_for(|d| d.failed || d.head.seq >= seq).await {
+            Ok(d) => !d.failed,
+            // The sender lives as long as `self`.
+            Err(_) => false,
+        }
+    }
 }
 
 /// Something was recorded: open set boards redraw.
@@ -74,12 +141,15 @@ pub enum LiveError {
     Internal(String),
 }
 
+/// What is to be recorded on a production's state, decided under its lock.
+type Decide<'a, T> = dyn FnMut(&State) -> Result<Option<(Vec<Event>, T)>, LiveError> + Send + 'a;
+
 /// Every production this server has loaded, over one ledger.
 #[derive(Debug)]
 pub struct Productions {
     store: Arc<dyn Store>,
     key: Arc<NodeKey>,
-    live: std::sync::Mutex<HashMap<ProductionId, Arc<Mutex<Live>>>>,
+    live: std::sync::Mutex<HashMap<ProductionId, Arc<Held>>>,
     changes: broadcast::Sender<Change>,
 }
 
@@ -112,7 +182,7 @@ impl Productions {
 
     /// The production, loaded on first use. `NoProduction` when the ledger has no events for
     /// it (a production exists once it is opened).
-    async fn get(&self, id: &ProductionId) -> Result<Arc<Mutex<Live>>, LiveError> {
+    async fn get(&self, id: &ProductionId) -> Result<Arc<Held>, LiveError> {
         if let Some(l) = self.cached(id) {
             return Ok(l);
         }
@@ -132,16 +202,11 @@ impl Productions {
         // Two requests may have loaded it at once: the first one kept wins.
         Ok(map
             .entry(id.clone())
-            .or_insert_with(|| {
-                Arc::new(Mutex::new(Live {
-                    state: loaded.state,
-                    head: loaded.head,
-                }))
-            })
+            .or_insert_with(|| Held::new(loaded.state, loaded.head))
             .clone())
     }
 
-    fn cached(&self, id: &ProductionId) -> Option<Arc<Mutex<Live>>> {
+    fn cached(&self, id: &ProductionId) -> Option<Arc<Held>> {
         self.live
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -149,15 +214,34 @@ impl Productions {
             .cloned()
     }
 
-    /// Reads the production's state.
+    /// Drops `held` from memory after a failed commit, so that the production is loaded
+    /// again from the ledger (unless it has been already).
+    fn forget(&self, id: &ProductionId, held: &Arc<Held>) {
+        let mut map = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        if map.get(id).is_some_and(|h| Arc::ptr_eq(h, held)) {
+            map.remove(id);
+            tracing::warn!(production = %id, "a commit failed: the production is loaded again");
+        }
+    }
+
+    /// Reads the production's state, once everything it shows is durable.
     pub async fn view<T>(
         &self,
         id: &ProductionId,
         f: impl FnOnce(&State, Head) -> T,
     ) -> Result<T, LiveError> {
-        let live = self.get(id).await?;
-        let g = live.lock().await;
-        Ok(f(&g.state, g.head))
+        for _ in 0..RETRIES {
+            let held = self.get(id).await?;
+            let g = held.live.lock().await;
+            // The lock keeps new commands out meanwhile: this waits for at most the commit
+            // under way.
+            if held.durable_to(g.head.seq).await {
+                return Ok(f(&g.state, g.head));
+            }
+            drop(g);
+            self.forget(id, &held);
+        }
+        Err(LiveError::Busy)
     }
 
     /// Opens a new production: the first event of its stream.
@@ -165,24 +249,17 @@ impl Productions {
         &self,
         id: &ProductionId,
         cmd: Command,
-        now: setguard_core::At,
+        now: At,
     ) -> Result<Executed, LiveError> {
         if !matches!(cmd, Command::OpenProduction { .. }) {
             return Err(LiveError::Internal("open takes open-production".to_owned()));
         }
-        let live = {
-            let mut map = self.live.lock().unwrap_or_else(|e| e.into_inner());
-            map.entry(id.clone())
-                .or_insert_with(|| {
-                    Arc::new(Mutex::new(Live {
-                        state: State::new(),
-                        head: Head::EMPTY,
-                    }))
-                })
-                .clone()
-        };
-        let mut g = live.lock().await;
-        self.record(id, &mut g, None, &cmd, Some(now), None).await
+        self.live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(id.clone())
+            .or_insert_with(|| Held::new(State::new(), Head::EMPTY));
+        self.record(id, None, &cmd, Some(now), None).await
     }
 
     /// Judges `cmd`, given through the server by `caller`, on the production as it stands now.
@@ -193,9 +270,7 @@ impl Productions {
         caller: &Caller,
         cmd: &Command,
     ) -> Result<Executed, LiveError> {
-        let live = self.get(id).await?;
-        let mut g = live.lock().await;
-        self.record(id, &mut g, caller.person.clone(), cmd, None, Some(caller))
+        self.record(id, caller.person.clone(), cmd, None, Some(caller))
             .await
     }
 
@@ -218,136 +293,182 @@ impl Productions {
         id: &ProductionId,
         by: Option<PersonId>,
         cmd: &Command,
-        at: Option<setguard_core::At>,
+        at: Option<At>,
     ) -> Result<Executed, LiveError> {
-        let live = self.get(id).await?;
-        let mut g = live.lock().await;
-        self.record(id, &mut g, by, cmd, at, None).await
+        self.record(id, by, cmd, at, None).await
     }
 
     /// Records the alarms that time has raised on `id` by now, if any.
     pub async fn tick(&self, id: &ProductionId) -> Result<usize, LiveError> {
-        let live = self.get(id).await?;
-        let mut g = live.lock().await;
-        for _ in 0..RETRIES {
-            let now = clock::now_for(&g.state);
-            let alarms = tick(&g.state, now);
-            if alarms.is_empty() {
-                return Ok(0);
-            }
-            match self.append(id, &mut g, alarms).await? {
-                Some(recorded) => return Ok(recorded.len()),
-                None => continue,
-            }
-        }
-        Err(LiveError::Busy)
+        let recorded = self
+            .commit(id, &mut |state: &State| {
+                let alarms = tick(state, clock::now_for(state));
+                Ok((!alarms.is_empty()).then_some((alarms, ())))
+            })
+            .await?;
+        Ok(recorded.map_or(0, |(r, ())| r.len()))
     }
 
     async fn record(
         &self,
         id: &ProductionId,
-        g: &mut Live,
         by: Option<PersonId>,
         cmd: &Command,
-        at: Option<setguard_core::At>,
+        at: Option<At>,
         caller: Option<&Caller>,
     ) -> Result<Executed, LiveError> {
-        for _ in 0..RETRIES {
+        let mut decide = |state: &State| {
             if let Some(c) = caller {
                 let giver = Giver {
-                    person: c.person.as_ref().and_then(|p| g.state.person(p)),
+                    person: c.person.as_ref().and_then(|p| state.person(p)),
                     administrator: c.administrator,
                 };
                 may_give(cmd, giver).map_err(|f| LiveError::Forbidden(f.0))?;
             }
-            let now = at.unwrap_or_else(|| clock::now_for(&g.state));
+            let now = at.unwrap_or_else(|| clock::now_for(state));
             // Time's alarms first, as replay does before each step: a command is judged on
             // the state after them.
-            let alarms = tick(&g.state, now);
+            let alarms = tick(state, now);
             let ctx = Ctx {
                 now,
                 by: by.clone(),
             };
             let judged = if alarms.is_empty() {
-                judge(&g.state, cmd, &ctx)
+                judge(state, cmd, &ctx)
             } else {
-                let mut after = g.state.clone();
+                let mut after = state.clone();
                 for a in &alarms {
                     after.apply(a);
                 }
                 judge(&after, cmd, &ctx)
             };
-            let judgement = match judged {
-                Ok(j) => j,
-                Err(inv) => {
-                    // Nothing of the command is recorded; the alarms are, by the ticker.
-                    return Err(LiveError::Invalid(inv));
-                }
-            };
+            // Invalid: nothing of the command is recorded; the alarms are, by the ticker.
+            let judgement = judged.map_err(LiveError::Invalid)?;
             let mut batch = alarms;
             batch.extend(judgement.events);
-            if let Some(recorded) = self.append(id, g, batch).await? {
-                return Ok(Executed {
-                    recorded,
-                    refused: judgement.refused,
-                });
+            Ok(Some((batch, judgement.refused)))
+        };
+        let (recorded, refused) = self
+            .commit(id, &mut decide)
+            .await?
+            .ok_or_else(|| LiveError::Internal("a command recorded nothing".to_owned()))?;
+        Ok(Executed { recorded, refused })
+    }
+
+    /// Decides on the production's state under its lock, submits what was decided, and
+    /// answers once it is durable; judged again (on the state that won) when another server
+    /// got there first or a commit it was queued behind failed. `None` when nothing was to be
+    /// recorded.
+    async fn commit<T>(
+        &self,
+        id: &ProductionId,
+        decide: &mut Decide<'_, T>,
+    ) -> Result<Option<(Vec<(u64, Event)>, T)>, LiveError> {
+        for _ in 0..RETRIES {
+            let held = self.get(id).await?;
+            let mut g = held.live.lock().await;
+            if held.failed() {
+                drop(g);
+                self.forget(id, &held);
+                continue;
+            }
+            let Some((events, out)) = decide(&g.state)? else {
+                return Ok(None);
+            };
+            let pending = match self.submit(id, g.head, &events).await {
+                Ok(p) => p,
+                Err(LiveError::Ledger(LedgerError::Conflict { .. })) => {
+                    // Another server recorded first: judge again on what it recorded.
+                    match self.catch_up_held(id, &held, &mut g).await {
+                        Err(LiveError::Ledger(LedgerError::Conflict { .. })) => {
+                            drop(g);
+                            self.forget(id, &held);
+                        }
+                        other => other?,
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let appended = pending.appended();
+            let mut recorded = Vec::with_capacity(events.len());
+            for (seq, ev) in (appended.first_seq..).zip(events) {
+                g.state.apply(&ev);
+                recorded.push((seq, ev));
+            }
+            g.head = head_of(appended);
+            drop(g);
+            match self.settle(id, &held, pending).await {
+                Ok(()) => return Ok(Some((recorded, out))),
+                Err(LiveError::Ledger(LedgerError::Conflict { .. })) => {
+                    // Queued behind a commit that failed (or another writer of the same file):
+                    // judged again on the production as the ledger holds it.
+                    self.forget(id, &held);
+                    continue;
+                }
+                Err(e) => {
+                    self.forget(id, &held);
+                    return Err(e);
+                }
             }
         }
         Err(LiveError::Busy)
     }
 
-    /// Appends `events` at the head `g` reflects and applies them once durable. `None` when
-    /// another server got there first: `g` has then been brought up to date, to judge again.
-    async fn append(
+    /// Submits `events` to the ledger after `expected`: only queued where the ledger
+    /// pipelines, committed (off the async threads) where it does not.
+    async fn submit(
         &self,
         id: &ProductionId,
-        g: &mut Live,
-        events: Vec<Event>,
-    ) -> Result<Option<Vec<(u64, Event)>>, LiveError> {
-        let (store, stream, expected) = (self.store.clone(), id.clone(), g.head.seq);
-        let batch = events.clone();
-        let appended = blocking(move || match store.append(&stream, expected, &batch) {
-            Ok(a) => Ok(Ok(a)),
-            Err(LedgerError::Conflict { current_seq }) => Ok(Err(current_seq)),
-            Err(e) => Err(e),
-        })
-        .await?;
-        match appended {
+        expected: Head,
+        events: &[Event],
+    ) -> Result<PendingAppend, LiveError> {
+        if self.store.pipelines() {
+            return Ok(self.store.submit(id, expected, events)?);
+        }
+        let (store, stream, batch) = (self.store.clone(), id.clone(), events.to_vec());
+        blocking(move || store.submit(&stream, expected, &batch)).await
+    }
+
+    /// Waits for a submitted append off the async threads. What it leads to (the durable head,
+    /// the boards told, or the production marked failed) is done on that thread too, so that
+    /// a caller who stops waiting changes nothing of it.
+    async fn settle(
+        &self,
+        id: &ProductionId,
+        held: &Arc<Held>,
+        pending: PendingAppend,
+    ) -> Result<(), LiveError> {
+        let (held, changes, production) = (held.clone(), self.changes.clone(), id.clone());
+        blocking(move || match pending.wait() {
             Ok(a) => {
-                let mut recorded = Vec::with_capacity(events.len());
-                for (i, ev) in events.into_iter().enumerate() {
-                    g.state.apply(&ev);
-                    recorded.push((a.first_seq + i as u64, ev));
-                }
-                g.head = Head {
-                    seq: a.last_seq,
-                    hash: a.head,
-                };
-                self.announce(Change {
-                    production: id.clone(),
+                held.made_durable(head_of(a));
+                let _ = changes.send(Change {
+                    production,
                     seq: a.last_seq,
                 });
-                Ok(Some(recorded))
+                Ok(())
             }
-            Err(_) => {
-                self.catch_up(id, g).await?;
-                Ok(None)
+            Err(e) => {
+                held.durable.send_modify(|d| d.failed = true);
+                Err(e)
             }
-        }
+        })
+        .await
     }
 
     /// Another server recorded `id` up to `seq`: if this server holds the production and is
     /// behind, it applies what it missed and tells its set boards.
     pub async fn follow(&self, id: &ProductionId, seq: u64) -> Result<(), LiveError> {
-        let Some(live) = self.cached(id) else {
+        let Some(held) = self.cached(id) else {
             // Not held here: it is loaded, current, when first asked for.
             return Ok(());
         };
-        let mut g = live.lock().await;
+        let mut g = held.live.lock().await;
         if g.head.seq >= seq {
             return Ok(());
         }
-        self.catch_up(id, &mut g).await?;
+        self.catch_up_held(id, &held, &mut g).await?;
         self.announce(Change {
             production: id.clone(),
             seq: g.head.seq,
@@ -357,17 +478,17 @@ impl Productions {
 
     /// Brings every production held here up to date (after missing announcements).
     pub async fn catch_up_all(&self) {
-        let held: Vec<(ProductionId, Arc<Mutex<Live>>)> = self
+        let held: Vec<(ProductionId, Arc<Held>)> = self
             .live
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        for (id, live) in held {
-            let mut g = live.lock().await;
+        for (id, held) in held {
+            let mut g = held.live.lock().await;
             let before = g.head.seq;
-            match self.catch_up(&id, &mut g).await {
+            match self.catch_up_held(&id, &held, &mut g).await {
                 Ok(()) if g.head.seq > before => self.announce(Change {
                     production: id.clone(),
                     seq: g.head.seq,
@@ -404,8 +525,19 @@ impl Productions {
         blocking(move || store.checkpoints(&stream)).await
     }
 
-    /// Applies what other servers recorded after `g.head`.
-    pub async fn catch_up(&self, id: &ProductionId, g: &mut Live) -> Result<(), LiveError> {
+    /// Applies what other servers recorded after `g.head`, once this server's own appends
+    /// under way are durable (what the ledger holds beyond them is someone else's).
+    async fn catch_up_held(
+        &self,
+        id: &ProductionId,
+        held: &Held,
+        g: &mut Live,
+    ) -> Result<(), LiveError> {
+        if !held.durable_to(g.head.seq).await {
+            return Err(LiveError::Ledger(LedgerError::Conflict {
+                current_seq: g.head.seq,
+            }));
+        }
         let (store, stream, from) = (self.store.clone(), id.clone(), g.head.seq + 1);
         let tail = blocking(move || store.read(&stream, from)).await?;
         for r in tail {
@@ -421,7 +553,15 @@ impl Productions {
                 hash: r.hash,
             };
         }
+        held.made_durable(g.head);
         Ok(())
+    }
+}
+
+fn head_of(a: Appended) -> Head {
+    Head {
+        seq: a.last_seq,
+        hash: a.head,
     }
 }
 
