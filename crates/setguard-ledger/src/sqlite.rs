@@ -119,15 +119,24 @@ impl std::fmt::Debug for SqliteStore {
 
 /// Commits the queued appends, led by one of their callers at a time.
 struct Committer {
-    /// The write connection and the signing key, used by the leading appender only.
+    /// The write connection, used by the leading appender only.
     writer: Mutex<Writer>,
     /// The appends waiting to be committed, and whether an appender is leading.
     queue: Mutex<Queue>,
+    /// Signs each commit's checkpoints: the leader, or a caller waiting its turn.
+    key: NodeKey,
+    /// Each stream's head as this process last committed or read it. A hint for chaining
+    /// appends before their commit (the commit checks the head they expect); the commit itself
+    /// trusts it only while no other connection has written the file (`data_version`).
+    heads: Mutex<HashMap<String, Head>>,
 }
 
 struct Writer {
     conn: Connection,
-    key: NodeKey,
+    /// `PRAGMA data_version` as of this connection's last commit: while it is unchanged, no
+    /// other connection (another process: an import, a second server) has written the file,
+    /// and the cached heads are the file's. `None`: unknown.
+    seen_version: Option<i64>,
 }
 
 #[derive(Default)]
@@ -152,7 +161,21 @@ struct Request {
     expected_hash: Option<ChainHash>,
     /// Each event's columns, encoded on the caller's thread.
     events: Vec<Encoded>,
+    /// The checkpoint of the head this append ends at, signed by its caller while it waited
+    /// (used if the append is the last of its stream in its commit).
+    checkpoint: Option<Checkpoint>,
     reply: mpsc::Sender<Reply>,
+}
+
+impl Request {
+    /// The head this append ends at, when it was chained before its commit.
+    fn chained_head(&self) -> Option<Head> {
+        let last = self.events.last()?;
+        Some(Head {
+            seq: self.expected_seq + self.events.len() as u64,
+            hash: last.hash?,
+        })
+    }
 }
 
 /// An event as its row stores it: the time and actor columns and the JSON payload.
@@ -181,7 +204,7 @@ impl SqliteStore {
         prepare(&mut conn, &path)?;
         Ok(SqliteStore {
             path,
-            committer: Arc::new(Committer::new(Writer { conn, key })),
+            committer: Arc::new(Committer::new(conn, key)),
             readers: Mutex::new(Vec::new()),
             read_only: false,
             has_snapshots: true,
@@ -220,10 +243,7 @@ impl SqliteStore {
         }
         Ok(SqliteStore {
             path,
-            committer: Arc::new(Committer::new(Writer {
-                conn,
-                key: NodeKey::ephemeral(),
-            })),
+            committer: Arc::new(Committer::new(conn, NodeKey::ephemeral())),
             readers: Mutex::new(Vec::new()),
             read_only: true,
             has_snapshots: version >= 2,
@@ -285,6 +305,15 @@ impl SqliteStore {
         if events.is_empty() {
             return Err(LedgerError::EmptyBatch);
         }
+        // An append that names only a seq is chained here too when this process knows the
+        // record at that seq: the commit then checks the hash as well, which the file can only
+        // agree with (a seq names one record).
+        let expected_hash = expected_hash.or_else(|| {
+            self.committer
+                .cached_head(stream.as_str())
+                .filter(|h| h.seq == expected_seq)
+                .map(|h| h.hash)
+        });
         let mut prev = expected_hash.map(|hash| Head {
             seq: expected_seq,
             hash,
@@ -336,6 +365,7 @@ impl SqliteStore {
                 expected_seq,
                 expected_hash,
                 events,
+                checkpoint: None,
                 reply,
             });
             id
@@ -350,11 +380,24 @@ impl SqliteStore {
 }
 
 impl Committer {
-    fn new(writer: Writer) -> Committer {
+    fn new(conn: Connection, key: NodeKey) -> Committer {
         Committer {
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Writer {
+                conn,
+                seen_version: None,
+            }),
             queue: Mutex::new(Queue::default()),
+            key,
+            heads: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn cached_head(&self, stream: &str) -> Option<Head> {
+        self.heads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(stream)
+            .copied()
     }
 
     /// Commits every request waiting (the leader's own among them) and answers each; then
@@ -374,8 +417,7 @@ impl Committer {
         }
         let answers = {
             let mut w = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-            let Writer { conn, key } = &mut *w;
-            commit_batch(conn, key, &batch)
+            commit_batch(&mut w, self, &batch)
         };
         for (req, answer) in batch.into_iter().zip(answers) {
             // A caller that stopped waiting is no reason to stop answering the others.
@@ -425,8 +467,29 @@ impl Ticket {
                     self.committer.lead();
                     continue;
                 }
-                if let Some(r) = q.waiting.iter_mut().find(|r| r.id == self.id) {
-                    r.caller_waits = true;
+                let mut to_sign = None;
+                if let Some(i) = q.waiting.iter().position(|r| r.id == self.id) {
+                    q.waiting[i].caller_waits = true;
+                    // Signing its checkpoint now, while a commit is under way, takes that
+                    // work off the next leader. Worth it only for the last append queued on
+                    // its stream: only a commit's last head per stream is signed.
+                    let r = &q.waiting[i];
+                    let last = !q.waiting[i + 1..].iter().any(|o| o.stream == r.stream);
+                    if last && r.checkpoint.is_none() {
+                        to_sign = r.chained_head().map(|h| (r.stream.clone(), h));
+                    }
+                }
+                drop(q);
+                if let Some((stream, head)) = to_sign {
+                    let cp = self.committer.key.checkpoint(&stream, head.seq, head.hash);
+                    let mut q = self
+                        .committer
+                        .queue
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    if let Some(r) = q.waiting.iter_mut().find(|r| r.id == self.id) {
+                        r.checkpoint = Some(cp);
+                    }
                 }
             }
             match answer.recv().map_err(|_| gone())? {
@@ -573,34 +636,61 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), LedgerError> {
 /// Commits every request of `batch` that holds in one transaction, and returns the answer
 /// for each, in order. Nothing is answered `Ok` unless COMMIT returned.
 fn commit_batch(
-    conn: &mut Connection,
-    key: &NodeKey,
+    w: &mut Writer,
+    c: &Committer,
     batch: &[Request],
 ) -> Vec<Result<Appended, LedgerError>> {
-    // Each caller is told what failed and in which file. Not `e.to_string()`: its
-    // "ledger storage: " prefix would then be printed twice.
-    let file = conn.path().unwrap_or_default().to_owned();
-    let storage_failure = |e: &LedgerError| {
-        let why = match e {
-            LedgerError::Storage(why) => format!("{file}: {why}"),
-            other => format!("{file}: {other}"),
-        };
-        batch
-            .iter()
-            .map(|_| Err(LedgerError::Storage(why.clone())))
-            .collect()
-    };
-    let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => return storage_failure(&LedgerError::storage("starting a commit", e)),
-    };
+    match try_commit(w, c, batch) {
+        Ok(answers) => answers,
+        Err(e) => {
+            // What this process knew of the file may be wrong now: read it again.
+            w.seen_version = None;
+            // Each caller is told what failed and in which file. Not `e.to_string()`: its
+            // "ledger storage: " prefix would then be printed twice.
+            let file = w.conn.path().unwrap_or_default().to_owned();
+            let why = match e {
+                LedgerError::Storage(why) => format!("{file}: {why}"),
+                other => format!("{file}: {other}"),
+            };
+            batch
+                .iter()
+                .map(|_| Err(LedgerError::Storage(why.clone())))
+                .collect()
+        }
+    }
+}
+
+/// [`commit_batch`]; an `Err` is a storage failure that aborts the whole batch.
+fn try_commit(
+    w: &mut Writer,
+    c: &Committer,
+    batch: &[Request],
+) -> Result<Vec<Result<Appended, LedgerError>>, LedgerError> {
+    let Writer { conn, seen_version } = w;
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(|e| LedgerError::storage("starting a commit", e))?;
+    // Holding the write lock: if no other connection has committed since this one last did,
+    // the heads cached are the file's, and no stream's head needs reading.
+    let version: i64 = tx
+        .query_row("PRAGMA data_version", [], |r| r.get(0))
+        .map_err(|e| LedgerError::storage("reading the data version", e))?;
+    let trusted = *seen_version == Some(version);
+    if !trusted {
+        c.heads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
     let mut heads: HashMap<&str, Head> = HashMap::new();
     let mut answers = Vec::with_capacity(batch.len());
     for req in batch {
-        match append_one(&tx, &mut heads, req) {
-            Ok(answer) => answers.push(answer),
-            Err(e) => return storage_failure(&e),
+        if trusted && !heads.contains_key(req.stream.as_str()) {
+            if let Some(h) = c.cached_head(&req.stream) {
+                heads.insert(&req.stream, h);
+            }
         }
+        answers.push(append_one(&tx, &mut heads, req)?);
     }
     let wrote: Vec<(&str, Head)> = {
         let mut touched: Vec<&str> = batch
@@ -616,30 +706,52 @@ fn commit_batch(
             .filter_map(|s| heads.get(s).map(|h| (s, *h)))
             .collect()
     };
-    for (stream, head) in wrote {
-        let cp = key.checkpoint(stream, head.seq, head.hash);
-        let res = tx
-            .prepare_cached(
-                "INSERT INTO checkpoints (stream, seq, head, signature, public_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(params![
-                    stream,
-                    seq_to_sql(head.seq),
-                    &head.hash.as_bytes()[..],
-                    &cp.signature.to_bytes()[..],
-                    &cp.public_key.as_bytes()[..]
-                ])
-            });
-        if let Err(e) = res {
-            return storage_failure(&LedgerError::storage("writing a checkpoint", e));
+    for &(stream, head) in &wrote {
+        // The checkpoint its last append's caller signed while waiting, else signed here.
+        let presigned = batch
+            .iter()
+            .zip(&answers)
+            .rev()
+            .find(|(r, a)| r.stream == stream && a.is_ok())
+            .and_then(|(r, _)| r.checkpoint.as_ref())
+            .filter(|cp| cp.seq == head.seq && cp.head == head.hash);
+        let signed;
+        let cp = match presigned {
+            Some(cp) => cp,
+            None => {
+                signed = c.key.checkpoint(stream, head.seq, head.hash);
+                &signed
+            }
+        };
+        tx.prepare_cached(
+            "INSERT INTO checkpoints (stream, seq, head, signature, public_key)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                stream,
+                seq_to_sql(head.seq),
+                &head.hash.as_bytes()[..],
+                &cp.signature.to_bytes()[..],
+                &cp.public_key.as_bytes()[..]
+            ])
+        })
+        .map_err(|e| LedgerError::storage("writing a checkpoint", e))?;
+    }
+    tx.commit()
+        .map_err(|e| LedgerError::storage("committing", e))?;
+    // This connection's own commit leaves `data_version` as it was.
+    *seen_version = Some(version);
+    let mut cached = c.heads.lock().unwrap_or_else(PoisonError::into_inner);
+    for (stream, head) in heads {
+        match cached.get_mut(stream) {
+            Some(h) => *h = head,
+            None => {
+                cached.insert(stream.to_owned(), head);
+            }
         }
     }
-    if let Err(e) = tx.commit() {
-        return storage_failure(&LedgerError::storage("committing", e));
-    }
-    answers
+    Ok(answers)
 }
 
 /// Checks one request against its stream's head (as this batch has left it) and inserts its

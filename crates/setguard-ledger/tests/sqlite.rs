@@ -146,3 +146,52 @@ fn opening_read_only_writes_nothing_and_leaves_the_file_as_it_was() {
     let err = SqliteStore::open_read_only(&other).unwrap_err();
     assert!(matches!(err, LedgerError::NotALedger { .. }), "{err}");
 }
+
+/// Each store remembers the heads it committed and skips reading them while no one else has
+/// written the file. Another writer of the same file (a second process: an import while a
+/// server runs) must be noticed: an append on a stale head is a conflict, never a duplicate
+/// seq or a fork, and one on the new head is chained to it.
+#[test]
+fn another_writer_of_the_same_file_is_noticed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let key = NodeKey::ephemeral();
+    let public = key.public();
+    let a = SqliteStore::open(&path, key).unwrap();
+    let b = SqliteStore::open(&path, NodeKey::ephemeral()).unwrap();
+    let s = stream("rust");
+    let first = a.append(&s, 0, &[set_down(1), set_down(2)]).unwrap();
+    assert_eq!(a.append(&s, 2, &[set_down(3)]).unwrap().last_seq, 3);
+    let theirs = b.append(&s, 3, &[set_down(4)]).unwrap();
+
+    let stale = a.append(&s, 3, &[set_down(9)]).unwrap_err();
+    assert!(
+        matches!(stale, LedgerError::Conflict { current_seq: 4 }),
+        "{stale:?}"
+    );
+    let stale_head = setguard_ledger::Head {
+        seq: 2,
+        hash: first.head,
+    };
+    let stale = a
+        .submit(&s, stale_head, &[set_down(9)])
+        .and_then(|p| p.wait())
+        .unwrap_err();
+    assert!(
+        matches!(stale, LedgerError::Conflict { current_seq: 4 }),
+        "{stale:?}"
+    );
+    let next = a.append(&s, 4, &[set_down(5)]).unwrap();
+    assert_eq!(next.first_seq, 5);
+    let records = a.read(&s, 1).unwrap();
+    assert_eq!(records.len(), 5);
+    assert_eq!(records[4].prev_hash, theirs.head);
+    // Both stores' checkpoints: each verifies under its own key.
+    let mine: Vec<_> = a
+        .checkpoints(&s)
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.public_key == public)
+        .collect();
+    assert_eq!(mine.iter().map(|c| c.seq).collect::<Vec<_>>(), [2, 3, 5]);
+}
