@@ -22,7 +22,8 @@ pub struct App {
     pub accounts: Accounts,
 }
 
-/// The routes. Bodies are limited to 64 KiB: no command is larger.
+/// The routes. Bodies are limited to 64 KiB: no command is larger (the import page takes a file
+/// of up to `web::import::LIMIT`).
 pub fn router(app: App) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
@@ -50,6 +51,12 @@ pub fn router(app: App) -> Router {
         .route(
             "/productions/{id}/console",
             get(console::show).post(console::press),
+        )
+        .route(
+            "/productions/{id}/import",
+            get(crate::web::import::show)
+                .post(crate::web::import::submit)
+                .layer(crate::web::import::limit()),
         )
         .merge(crate::api::routes())
         .layer(DefaultBodyLimit::max(64 * 1024))

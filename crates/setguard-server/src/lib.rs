@@ -15,6 +15,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod follow;
+pub mod import;
 pub mod live;
 pub mod notify;
 pub mod reports;

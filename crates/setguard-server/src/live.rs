@@ -298,6 +298,19 @@ impl Productions {
         self.record(id, by, cmd, at, None).await
     }
 
+    /// Records what `decide` makes of the production's state in ONE append, or nothing: the
+    /// import page's whole file is judged under the production's lock and committed as one,
+    /// judged again on the state that won if another server got there first. `decide` checks
+    /// who may give each command itself (`LiveError::Forbidden`); `Ok(None)` from it records
+    /// nothing (a file with problems, or nothing to import).
+    pub async fn record_all<T>(
+        &self,
+        id: &ProductionId,
+        mut decide: impl FnMut(&State) -> Result<Option<(Vec<Event>, T)>, LiveError> + Send,
+    ) -> Result<Option<(Vec<(u64, Event)>, T)>, LiveError> {
+        self.commit(id, &mut decide).await
+    }
+
     /// Records the alarms that time has raised on `id` by now, if any.
     pub async fn tick(&self, id: &ProductionId) -> Result<usize, LiveError> {
         let recorded = self

@@ -8,6 +8,7 @@ use crate::scenario::{self, Scenario};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use setguard_core::ProductionId;
+use setguard_server::import;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -306,7 +307,7 @@ Exit codes:
     Import {
         /// What the file holds.
         #[arg(value_enum)]
-        kind: crate::import::Kind,
+        kind: ImportKind,
         /// The CSV file (UTF-8, commas between fields, a header row).
         file: PathBuf,
         /// The ledger (`sqlite:PATH` or `postgres://...`).
@@ -336,6 +337,25 @@ alarm it raises, its source, and the policies it applies under.",
         #[arg(long)]
         json: bool,
     },
+}
+
+/// What `setguard import` reads: the CLI's word for [`import::Kind`], which the server's
+/// import page shares without depending on clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportKind {
+    /// People, their roles and credentials (with expiry).
+    Crew,
+    /// Scenes: dates, items, performers, roster.
+    Schedule,
+}
+
+impl From<ImportKind> for import::Kind {
+    fn from(k: ImportKind) -> import::Kind {
+        match k {
+            ImportKind::Crew => import::Kind::Crew,
+            ImportKind::Schedule => import::Kind::Schedule,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -504,7 +524,7 @@ pub fn main() -> ExitCode {
             dry_run,
             data_dir,
         } => crate::import_cmd::import(
-            kind,
+            kind.into(),
             &file,
             &db,
             &production,

@@ -1,14 +1,14 @@
 //! `setguard import KIND FILE --db URL --production ID [--dry-run]`: reads the file, judges
-//! what it asks for on the production as it stands (`crate::import`), and appends every event
-//! in one append, or saves nothing.
+//! what it asks for on the production as it stands (`setguard_server::import`, shared with the
+//! server's import page), and appends every event in one append, or saves nothing.
 
-use crate::import::{self, Kind, Problem};
 use crate::ledger;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use setguard_core::ProductionId;
 use setguard_ledger::snapshot;
 use setguard_ledger::{LedgerError, NodeKey};
+use setguard_server::import::{self, Kind, Problem};
 use std::path::Path;
 use std::process::ExitCode;
 

@@ -3,7 +3,6 @@
 //! catalogue. A library with a thin `main`, so tests and the fuzz target call the same code.
 
 pub mod cli;
-pub mod import;
 pub mod import_cmd;
 pub mod ledger;
 pub mod pdf;

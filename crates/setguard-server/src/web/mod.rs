@@ -7,6 +7,7 @@ pub mod console;
 pub mod dashboard;
 pub mod forms;
 pub mod history;
+pub mod import;
 pub mod meeting;
 pub mod pages;
 pub mod reports;
@@ -36,6 +37,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/dashboard.html"),
     ),
     ("meeting.html", include_str!("../../templates/meeting.html")),
+    ("import.html", include_str!("../../templates/import.html")),
 ];
 
 /// The templates, loaded once.

@@ -1,10 +1,11 @@
-//! `setguard import`: the crew list and the shooting schedule from CSV, as commands of the core.
+//! Imports: the crew list and the shooting schedule from CSV, as commands of the core.
 //!
 //! Everything here is pure: file bytes -> a [`Table`] of rows with their line numbers ->
 //! [`Planned`] commands (each with the line it came from) -> [`judge_all`], which judges them in
 //! turn on a clone of the production's state exactly as replay does, and says what would be
-//! recorded or every problem found. Reading the ledger and appending (in one append, so an
-//! import is all or nothing) is the CLI's part (`crate::cli`). The formats are in
+//! recorded or every problem found. It lives in the server so that `setguard import` (the CLI)
+//! and the import page (`crate::web::import`) read and judge a file with one copy of this code;
+//! recording (in one append, so an import is all or nothing) is theirs. The formats are in
 //! `docs/imports.md`.
 
 pub mod crew;
@@ -15,12 +16,43 @@ use setguard_core::{At, Command, Ctx, Event, State, judge, tick};
 use std::fmt;
 
 /// What is imported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// People, their roles and credentials (with expiry).
     Crew,
     /// Scenes: dates, items, performers, roster.
     Schedule,
+}
+
+impl Kind {
+    /// The word for it: `crew` or `schedule` (the CLI's argument, the page's form value).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Crew => "crew",
+            Kind::Schedule => "schedule",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Kind, String> {
+        match s.trim() {
+            "crew" => Ok(Kind::Crew),
+            "schedule" => Ok(Kind::Schedule),
+            "" => Err("choose what the file holds: crew or schedule".to_owned()),
+            other => Err(format!(
+                "`{other}` is not something to import: choose crew or schedule"
+            )),
+        }
+    }
 }
 
 /// One problem with a file, where it is. `column` counts fields from 1 (a spreadsheet's A = 1);
@@ -357,6 +389,19 @@ mod tests {
     fn a_row_longer_than_the_header_is_a_problem() {
         let p = read_table(b"id,name\nrosa,Rosa Diaz,extra\n").unwrap_err();
         assert_eq!((p[0].line, p[0].column), (2, Some(3)));
+    }
+
+    #[test]
+    fn kinds_read_as_their_words() {
+        assert_eq!("crew".parse::<Kind>(), Ok(Kind::Crew));
+        assert_eq!("schedule".parse::<Kind>(), Ok(Kind::Schedule));
+        assert!(
+            "people"
+                .parse::<Kind>()
+                .unwrap_err()
+                .contains("crew or schedule")
+        );
+        assert_eq!(Kind::Schedule.to_string(), "schedule");
     }
 
     #[test]
