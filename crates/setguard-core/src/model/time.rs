@@ -42,7 +42,9 @@ impl At {
     }
     /// "11:45", as said on set.
     pub fn clock(self) -> String {
-        self.0.format("%H:%M").to_string()
+        // Not `format("%H:%M")`, which parses its format string on every call: boards and
+        // item reads write many of these.
+        format!("{:02}:{:02}", self.0.hour(), self.0.minute())
     }
     pub fn plus_minutes(self, minutes: u32) -> At {
         At(self.0 + chrono::Duration::minutes(i64::from(minutes)))
