@@ -3,14 +3,35 @@
 //! button (`target` names the box it belongs in).
 
 use super::forms;
-use super::pages::PageError;
+use super::pages::{PageError, render};
 use crate::api::ApiError;
 use crate::api::commands::pin_holder;
 use crate::app::App;
-use crate::auth::Member;
+use crate::auth::{Member, Signed, member};
 use crate::live::Executed;
 use axum::http::StatusCode;
 use serde::Serialize;
+use setguard_core::State as Production;
+
+/// A production's page for one of its members (404 for anyone else): what `build` makes of the
+/// production's state, given the member and the session's CSRF token for the page's forms,
+/// rendered by `template` under the name `name`.
+pub async fn member_page<T: Serialize>(
+    app: &App,
+    signed: &Signed,
+    id: &str,
+    (template, name): (&str, &str),
+    build: impl FnOnce(&Production, &Member, &str) -> T,
+) -> Result<String, PageError> {
+    let m = member(app, signed, id).await?;
+    let csrf = &signed.session.csrf;
+    let view = app
+        .productions
+        .view(&m.production, |state, _| build(state, &m, csrf))
+        .await?;
+    let ctx = minijinja::Value::from_iter([(name, minijinja::Value::from_serialize(&view))]);
+    Ok(render(template, ctx)?.0)
+}
 
 /// What happened to the last button pressed.
 #[derive(Debug, Serialize)]

@@ -4,10 +4,10 @@
 //! in the pressed item's own box. A performer's `confirm-check`, the first AD's `second-check`
 //! and a performer handing an item back are given with that person's PIN on this tablet.
 
-use super::act::{Notice, act};
+use super::act::{Notice, act, member_page};
 use super::board::{self, ItemRow};
 use super::forms;
-use super::pages::{PageError, render};
+use super::pages::PageError;
 use crate::app::App;
 use crate::auth::{Signed, member};
 use crate::clock;
@@ -155,27 +155,22 @@ async fn page(
     notice: Option<Notice>,
     find: Option<String>,
 ) -> Result<String, PageError> {
-    let m = member(app, signed, id).await?;
-    let me = m.caller.person.as_ref().map(|p| p.to_string());
-    let csrf = signed.session.csrf.clone();
-    let view = app
-        .productions
-        .view(&m.production, |state, _| {
-            let mut c = console(state, me.as_deref(), &csrf, notice);
-            if let Some(text) = find.filter(|t| !t.trim().is_empty()) {
-                c.focus = find_item(state, &text);
-                if c.focus.is_none() {
-                    c.find_error = Some(format!(
-                        "no item of this production matches {:?}: type its id or the serial on it",
-                        text.trim()
-                    ));
-                }
-                c.find = text;
+    member_page(app, signed, id, ("console.html", "c"), |state, m, csrf| {
+        let me = m.caller.person.as_ref().map(|p| p.to_string());
+        let mut c = console(state, me.as_deref(), csrf, notice);
+        if let Some(text) = find.filter(|t| !t.trim().is_empty()) {
+            c.focus = find_item(state, &text);
+            if c.focus.is_none() {
+                c.find_error = Some(format!(
+                    "no item of this production matches {:?}: type its id or the serial on it",
+                    text.trim()
+                ));
             }
-            c
-        })
-        .await?;
-    Ok(render("console.html", minijinja::context! { c => view })?.0)
+            c.find = text;
+        }
+        c
+    })
+    .await
 }
 
 #[derive(Debug, serde::Deserialize)]

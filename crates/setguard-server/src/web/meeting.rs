@@ -6,9 +6,9 @@
 //! meeting (`safety-meeting`, by whoever ran it) with the attendees whose PIN was right. A wrong
 //! PIN records nothing and says whose it was.
 
-use super::act::{Notice, act};
+use super::act::{Notice, act, member_page};
 use super::forms;
-use super::pages::{PageError, render, to_sign_in};
+use super::pages::{PageError, to_sign_in};
 use crate::app::App;
 use crate::auth::{Signed, blocking, member};
 use crate::clock;
@@ -116,13 +116,10 @@ async fn page(
     id: &str,
     notice: Option<Notice>,
 ) -> Result<String, PageError> {
-    let m = member(app, signed, id).await?;
-    let csrf = signed.session.csrf.clone();
-    let view = app
-        .productions
-        .view(&m.production, |state, _| meeting(state, &csrf, notice))
-        .await?;
-    Ok(render("meeting.html", minijinja::context! { m => view })?.0)
+    member_page(app, signed, id, ("meeting.html", "m"), |state, _, csrf| {
+        meeting(state, csrf, notice)
+    })
+    .await
 }
 
 pub async fn show(

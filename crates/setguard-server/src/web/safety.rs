@@ -2,9 +2,9 @@
 //! overdue (an escalation), and the forms to report, answer, close, stop and resume. Who may do
 //! each is the catalogue's business: a refusal shows in the box of the button pressed.
 
-use super::act::{Notice, act};
+use super::act::{Notice, act, member_page};
 use super::forms;
-use super::pages::{PageError, render, to_sign_in};
+use super::pages::{PageError, to_sign_in};
 use crate::app::App;
 use crate::auth::{Signed, member};
 use crate::clock;
@@ -162,13 +162,10 @@ async fn page(
     id: &str,
     notice: Option<Notice>,
 ) -> Result<String, PageError> {
-    let m = member(app, signed, id).await?;
-    let csrf = signed.session.csrf.clone();
-    let view = app
-        .productions
-        .view(&m.production, |state, _| safety(state, &csrf, notice))
-        .await?;
-    Ok(render("safety.html", minijinja::context! { s => view })?.0)
+    member_page(app, signed, id, ("safety.html", "s"), |state, _, csrf| {
+        safety(state, csrf, notice)
+    })
+    .await
 }
 
 pub async fn show(
