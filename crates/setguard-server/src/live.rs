@@ -26,7 +26,7 @@ use setguard_ledger::snapshot;
 use setguard_ledger::{Appended, Head, LedgerError, NodeKey, PendingAppend, Store};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::{Mutex, broadcast, watch};
+use tokio::sync::{RwLock, broadcast, watch};
 
 /// How many times a command is judged again after losing a race to another server, or after a
 /// commit it was queued behind failed.
@@ -45,7 +45,8 @@ pub struct Live {
 /// it durable, which is written by commits without taking the lock.
 #[derive(Debug)]
 struct Held {
-    live: Mutex<Live>,
+    /// Read by any number of views at once; written by one command (or catch-up) at a time.
+    live: RwLock<Live>,
     durable: watch::Sender<Durable>,
 }
 
@@ -65,7 +66,7 @@ impl Held {
             failed: false,
         });
         Arc::new(Held {
-            live: Mutex::new(Live { state, head }),
+            live: RwLock::new(Live { state, head }),
             durable,
         })
     }
@@ -232,9 +233,9 @@ impl Productions {
     ) -> Result<T, LiveError> {
         for _ in 0..RETRIES {
             let held = self.get(id).await?;
-            let g = held.live.lock().await;
-            // The lock keeps new commands out meanwhile: this waits for at most the commit
-            // under way.
+            let g = held.live.read().await;
+            // The read lock keeps new commands out meanwhile: this waits for at most the
+            // commits under way.
             if held.durable_to(g.head.seq).await {
                 return Ok(f(&g.state, g.head));
             }
@@ -379,7 +380,7 @@ impl Productions {
     ) -> Result<Option<(Vec<(u64, Event)>, T)>, LiveError> {
         for _ in 0..RETRIES {
             let held = self.get(id).await?;
-            let mut g = held.live.lock().await;
+            let mut g = held.live.write().await;
             if held.failed() {
                 drop(g);
                 self.forget(id, &held);
@@ -477,7 +478,7 @@ impl Productions {
             // Not held here: it is loaded, current, when first asked for.
             return Ok(());
         };
-        let mut g = held.live.lock().await;
+        let mut g = held.live.write().await;
         if g.head.seq >= seq {
             return Ok(());
         }
@@ -499,7 +500,7 @@ impl Productions {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         for (id, held) in held {
-            let mut g = held.live.lock().await;
+            let mut g = held.live.write().await;
             let before = g.head.seq;
             match self.catch_up_held(&id, &held, &mut g).await {
                 Ok(()) if g.head.seq > before => self.announce(Change {
