@@ -32,23 +32,32 @@ tick_seconds = 5
 # Notifications: escalations (an incident or a concern left open past its deadline), incidents
 # reported, stop-work, walkouts and resignations over safety go to the studio safety office, the
 # union representative and the compliance contact. None are sent unless some are set here (in the
-# file only; it then holds secrets: keep it readable by the server's user only). role is one of
-# studio-safety-office, union-representative, compliance-contact. docs/api.md, "Notifications",
-# describes the payload and how to check its signature.
+# file only). role is one of studio-safety-office, union-representative, compliance-contact.
+# docs/api.md, "Notifications", describes the payload and how to check its signature. Secrets
+# can stay out of this file: secret_env names an environment variable holding a webhook's secret
+# in place of secret, password_env one holding the SMTP password in place of password; they are
+# read at start. If this file holds a secret, keep it readable by the server's user only.
 #
-# A webhook: a JSON POST signed with HMAC-SHA256 under the secret, retried with backoff. Plain
-# HTTP only (no TLS): point it at a relay on the studio's own network.
+# A webhook: a JSON POST signed with HMAC-SHA256 under the secret, retried with backoff. https://
+# (checked against the public CAs, plus ca_file: a PEM file of the studio's own CA, if given) or
+# http:// (plain: only to a relay on the studio's own network).
 # [[notify.webhook]]
 # name = "studio-safety"
 # role = "studio-safety-office"
-# url = "http://hooks.studio.internal:9000/setguard"
+# url = "https://hooks.studio.example/setguard"
 # secret = "a long random string the receiver also knows"
+# ca_file = "/etc/setguard/studio-ca.pem"
 #
-# Email, through an SMTP relay that takes mail without TLS or login (one on this machine or on
-# the studio's network), to each address listed.
+# Email, through an SMTP server, to each address listed. tls is "none" (plain SMTP, to a relay
+# on this machine or the studio's network; the default), "starttls" (usually port 587) or "tls"
+# (usually port 465); smtp_port is 25 unless given. A login (username, and password or
+# password_env) is sent only over TLS. ca_file: as for a webhook.
 # [notify.email]
-# smtp_host = "127.0.0.1"
-# smtp_port = 25
+# smtp_host = "smtp.studio.example"
+# smtp_port = 587
+# tls = "starttls"
+# username = "setguard"
+# password_env = "SETGUARD_SMTP_PASSWORD"
 # from = "setguard@studio.example"
 # [[notify.email.to]]
 # role = "union-representative"
@@ -105,7 +114,8 @@ impl RecipientRole {
     }
 }
 
-/// `[[notify.webhook]]`: a JSON POST to `url` (plain `http://`), signed with `secret`.
+/// `[[notify.webhook]]`: a JSON POST to `url` (`https://`, or `http://` to a relay on the
+/// studio's network), signed with `secret`.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
@@ -113,7 +123,18 @@ pub struct WebhookConfig {
     pub name: String,
     pub role: RecipientRole,
     pub url: String,
+    /// The signing secret. After [`Config::load`] it is set, from the file or from
+    /// `secret_env`.
+    #[serde(default)]
     pub secret: String,
+    /// The environment variable holding the secret, read at start, so that the file need not
+    /// hold it.
+    #[serde(default)]
+    pub secret_env: Option<String>,
+    /// A PEM file of CA certificates trusted for this webhook besides the public roots (a
+    /// studio's own CA).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Redacts the secret.
@@ -124,12 +145,28 @@ impl std::fmt::Debug for WebhookConfig {
             .field("role", &self.role)
             .field("url", &self.url)
             .field("secret", &"<redacted>")
+            .field("secret_env", &self.secret_env)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
 
-/// `[notify.email]`: an SMTP relay taking mail without TLS or login, and the recipients.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SmtpTls {
+    /// Plain SMTP, to a relay on this machine or the studio's network (the default, as before
+    /// TLS was supported, so that existing config files keep working).
+    #[default]
+    None,
+    /// Plain connection upgraded with STARTTLS, which must succeed (usually port 587).
+    Starttls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
+}
+
+/// `[notify.email]`: an SMTP server, how to reach it, and the recipients.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmailConfig {
     pub smtp_host: String,
@@ -138,6 +175,37 @@ pub struct EmailConfig {
     pub from: String,
     #[serde(default)]
     pub to: Vec<EmailRecipient>,
+    #[serde(default)]
+    pub tls: SmtpTls,
+    /// A login, with `password` or `password_env`; only over TLS.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// After [`Config::load`], set from the file or from `password_env` when there is a login.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The environment variable holding the password, read at start.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// A PEM file of CA certificates trusted for the SMTP server besides the public roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Redacts the password.
+impl std::fmt::Debug for EmailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailConfig")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password_env", &self.password_env)
+            .field("ca_file", &self.ca_file)
+            .finish()
+    }
 }
 
 fn default_smtp_port() -> u16 {
@@ -246,7 +314,8 @@ impl Config {
                 why: "must be at least 1".to_owned(),
             });
         }
-        let notify = file.notify.unwrap_or_default();
+        let mut notify = file.notify.unwrap_or_default();
+        secrets_from_env(&mut notify, env)?;
         check_notify(&notify)?;
         Ok(Config {
             db,
@@ -259,8 +328,50 @@ impl Config {
     }
 }
 
-/// Refuses a notification setting that could never deliver: a webhook that is not plain
-/// `http://`, an empty secret, a name used twice, an address without `@`.
+/// Reads `secret_env` and `password_env` into `secret` and `password`: a secret kept out of the
+/// config file. Both a literal and a variable, or a variable that is not set, is refused.
+fn secrets_from_env(
+    notify: &mut NotifyConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    let read = |field: String, name: &str, literal: bool, what: &str| {
+        if literal {
+            return Err(ConfigError {
+                source_name: field,
+                why: format!("give the {what} or the variable holding it, not both"),
+            });
+        }
+        env(name).ok_or_else(|| ConfigError {
+            source_name: field,
+            why: format!("names the environment variable {name}, which is not set"),
+        })
+    };
+    for (i, w) in notify.webhook.iter_mut().enumerate() {
+        if let Some(name) = &w.secret_env {
+            w.secret = read(
+                format!("notify.webhook[{i}].secret_env (config file)"),
+                name,
+                !w.secret.is_empty(),
+                "secret",
+            )?;
+        }
+    }
+    if let Some(e) = &mut notify.email {
+        if let Some(name) = &e.password_env {
+            e.password = Some(read(
+                "notify.email.password_env (config file)".to_owned(),
+                name,
+                e.password.is_some(),
+                "password",
+            )?);
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a notification setting that could never deliver or would leak: a webhook that is
+/// not `http://` or `https://`, an empty secret, a name used twice, an address without `@`, a
+/// login without TLS.
 fn check_notify(notify: &NotifyConfig) -> Result<(), ConfigError> {
     let bad = |source_name: String, why: &str| {
         Err(ConfigError {
@@ -276,14 +387,20 @@ fn check_notify(notify: &NotifyConfig) -> Result<(), ConfigError> {
         if notify.webhook[..i].iter().any(|o| o.name == w.name) {
             return bad(at("name"), "is the name of another webhook");
         }
-        if !w.url.starts_with("http://") {
-            return bad(
-                at("url"),
-                "must be a plain http:// URL (webhooks go to a relay on the studio's network)",
-            );
+        let https = w.url.starts_with("https://");
+        if !https && !w.url.starts_with("http://") {
+            return bad(at("url"), "must be an https:// or http:// URL");
+        }
+        if w.ca_file.is_some() && !https {
+            return bad(at("ca_file"), "is for an https:// URL");
         }
         if w.secret.len() < 16 {
-            return bad(at("secret"), "must be at least 16 characters");
+            let field = if w.secret_env.is_some() {
+                "secret_env"
+            } else {
+                "secret"
+            };
+            return bad(at(field), "the secret must be at least 16 characters");
         }
     }
     if let Some(e) = &notify.email {
@@ -298,6 +415,35 @@ fn check_notify(notify: &NotifyConfig) -> Result<(), ConfigError> {
                 "notify.email.from (config file)".to_owned(),
                 "is not an email address",
             );
+        }
+        let field = |f: &str| format!("notify.email.{f} (config file)");
+        match (&e.username, &e.password) {
+            (Some(_), None) => {
+                return bad(
+                    field("password"),
+                    "a username needs a password (or password_env)",
+                );
+            }
+            (None, Some(_)) => {
+                let f = if e.password_env.is_some() {
+                    "password_env"
+                } else {
+                    "password"
+                };
+                return bad(field(f), "a password needs a username");
+            }
+            (Some(u), Some(_)) if u.trim().is_empty() => return bad(field("username"), "is empty"),
+            (Some(_), Some(_)) if e.tls == SmtpTls::None => {
+                return bad(
+                    field("tls"),
+                    "must be \"starttls\" or \"tls\" with a login: a password must not cross \
+                     the network in clear",
+                );
+            }
+            _ => {}
+        }
+        if e.ca_file.is_some() && e.tls == SmtpTls::None {
+            return bad(field("ca_file"), "is for tls = \"starttls\" or \"tls\"");
         }
         for (i, to) in e.to.iter().enumerate() {
             if !to.address.contains('@') {
@@ -410,18 +556,159 @@ mod tests {
             config_file: Some(file.clone()),
             ..Overrides::default()
         };
-        let c = Config::load(&flags, &env(&[])).unwrap();
+        let password = [("SETGUARD_SMTP_PASSWORD", "hunter2 but longer")];
+        let c = Config::load(&flags, &env(&password)).unwrap();
         assert_eq!(c.notify.webhook.len(), 1);
         assert_eq!(c.notify.webhook[0].role, RecipientRole::StudioSafetyOffice);
-        let email = c.notify.email.as_ref().unwrap();
-        assert_eq!((email.smtp_port, email.to.len()), (25, 2));
-        assert!(
-            !format!("{c:?}").contains("long random"),
-            "the secret is redacted"
+        assert_eq!(
+            c.notify.webhook[0].ca_file.as_deref(),
+            Some(Path::new("/etc/setguard/studio-ca.pem"))
         );
+        let email = c.notify.email.as_ref().unwrap();
+        assert_eq!((email.smtp_port, email.to.len()), (587, 2));
+        assert_eq!(email.tls, SmtpTls::Starttls);
+        assert_eq!(email.password.as_deref(), Some("hunter2 but longer"));
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("long random"), "the secret is redacted");
+        assert!(!debug.contains("hunter2"), "the password is redacted");
 
-        std::fs::write(&file, example.replace("http://hooks", "https://hooks")).unwrap();
-        let err = Config::load(&flags, &env(&[])).unwrap_err();
+        std::fs::write(&file, example.replace("https://hooks", "ftp://hooks")).unwrap();
+        let err = Config::load(&flags, &env(&password)).unwrap_err();
         assert_eq!(err.source_name, "notify.webhook[0].url (config file)");
+    }
+
+    /// Loads `toml` as the config file, with `vars` as the environment.
+    fn load_notify(toml: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("notify.toml");
+        std::fs::write(&file, toml).unwrap();
+        let flags = Overrides {
+            config_file: Some(file),
+            ..Overrides::default()
+        };
+        Config::load(&flags, &env(vars))
+    }
+
+    const HOOK: &str = "[[notify.webhook]]\nname = \"safety\"\nrole = \"studio-safety-office\"\n";
+
+    #[test]
+    fn webhooks_take_https_and_plain_http_and_a_ca_file_only_for_https() {
+        for url in ["https://hooks.example/x", "http://relay.internal:9000/x"] {
+            let c = load_notify(
+                &format!("{HOOK}url = \"{url}\"\nsecret = \"sixteen chars at least\"\n"),
+                &[],
+            )
+            .unwrap();
+            assert_eq!(c.notify.webhook[0].url, url);
+            assert_eq!(c.notify.webhook[0].ca_file, None);
+        }
+        let err = load_notify(
+            &format!(
+                "{HOOK}url = \"http://relay/x\"\nsecret = \"sixteen chars at least\"\nca_file = \"/ca.pem\"\n"
+            ),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(err.source_name, "notify.webhook[0].ca_file (config file)");
+    }
+
+    #[test]
+    fn a_webhook_secret_can_come_from_the_environment() {
+        let toml = format!("{HOOK}url = \"https://h/x\"\nsecret_env = \"STUDIO_HOOK_SECRET\"\n");
+        let c = load_notify(&toml, &[("STUDIO_HOOK_SECRET", "from the environment!")]).unwrap();
+        assert_eq!(c.notify.webhook[0].secret, "from the environment!");
+        assert!(!format!("{c:?}").contains("from the environment"));
+
+        let err = load_notify(&toml, &[]).unwrap_err();
+        assert_eq!(
+            err.source_name,
+            "notify.webhook[0].secret_env (config file)"
+        );
+        assert!(err.why.contains("STUDIO_HOOK_SECRET"), "{err}");
+        assert!(err.why.contains("not set"), "{err}");
+
+        let err = load_notify(&toml, &[("STUDIO_HOOK_SECRET", "short")]).unwrap_err();
+        assert_eq!(
+            err.source_name,
+            "notify.webhook[0].secret_env (config file)"
+        );
+        assert!(err.why.contains("16"), "{err}");
+
+        let both = format!("{toml}secret = \"sixteen chars at least\"\n");
+        let err =
+            load_notify(&both, &[("STUDIO_HOOK_SECRET", "from the environment!")]).unwrap_err();
+        assert_eq!(
+            err.source_name,
+            "notify.webhook[0].secret_env (config file)"
+        );
+        assert!(err.why.contains("not both"), "{err}");
+    }
+
+    const MAIL: &str =
+        "[notify.email]\nsmtp_host = \"smtp.example\"\nfrom = \"sg@studio.example\"\n";
+
+    #[test]
+    fn smtp_defaults_to_plain_as_before_and_takes_starttls_or_tls() {
+        let e = load_notify(MAIL, &[]).unwrap().notify.email.unwrap();
+        assert_eq!(
+            (e.tls, e.smtp_port, e.username, e.password),
+            (SmtpTls::None, 25, None, None)
+        );
+        for (word, tls) in [("starttls", SmtpTls::Starttls), ("tls", SmtpTls::Tls)] {
+            let toml = format!(
+                "{MAIL}tls = \"{word}\"\nsmtp_port = 465\nusername = \"sg\"\npassword = \"pw\"\nca_file = \"/ca.pem\"\n"
+            );
+            let e = load_notify(&toml, &[]).unwrap().notify.email.unwrap();
+            assert_eq!(e.tls, tls);
+            assert_eq!(
+                (e.username.as_deref(), e.password.as_deref()),
+                (Some("sg"), Some("pw"))
+            );
+            assert_eq!(e.ca_file.as_deref(), Some(Path::new("/ca.pem")));
+            assert!(
+                !format!("{e:?}").contains("\"pw\""),
+                "the password is redacted"
+            );
+        }
+        let err = load_notify(&format!("{MAIL}tls = \"ssl\"\n"), &[]).unwrap_err();
+        assert!(err.why.contains("ssl"), "{err}");
+    }
+
+    #[test]
+    fn an_smtp_login_without_tls_is_refused() {
+        let err = load_notify(
+            &format!("{MAIL}username = \"sg\"\npassword = \"pw\"\n"),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(err.source_name, "notify.email.tls (config file)");
+        assert!(err.why.contains("in clear"), "{err}");
+
+        let err =
+            load_notify(&format!("{MAIL}tls = \"tls\"\nusername = \"sg\"\n"), &[]).unwrap_err();
+        assert_eq!(err.source_name, "notify.email.password (config file)");
+
+        let err = load_notify(&format!("{MAIL}ca_file = \"/ca.pem\"\n"), &[]).unwrap_err();
+        assert_eq!(err.source_name, "notify.email.ca_file (config file)");
+    }
+
+    #[test]
+    fn an_smtp_password_can_come_from_the_environment() {
+        let toml =
+            format!("{MAIL}tls = \"starttls\"\nusername = \"sg\"\npassword_env = \"SMTP_PW\"\n");
+        let e = load_notify(&toml, &[("SMTP_PW", "from env")])
+            .unwrap()
+            .notify
+            .email
+            .unwrap();
+        assert_eq!(e.password.as_deref(), Some("from env"));
+
+        let err = load_notify(&toml, &[]).unwrap_err();
+        assert_eq!(err.source_name, "notify.email.password_env (config file)");
+        assert!(err.why.contains("SMTP_PW"), "{err}");
+
+        let both = format!("{toml}password = \"pw\"\n");
+        let err = load_notify(&both, &[("SMTP_PW", "from env")]).unwrap_err();
+        assert_eq!(err.source_name, "notify.email.password_env (config file)");
     }
 }

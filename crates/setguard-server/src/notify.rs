@@ -13,35 +13,50 @@
 //!   (`setguard_notifications`, `UNIQUE (production, seq, recipient)`, inserted with `ON
 //!   CONFLICT DO NOTHING`): with several servers on one PostgreSQL, the one whose insert lands
 //!   delivers it, once. Every attempt is recorded (`setguard_delivery_attempts`).
-//! - Delivery is retried with exponential backoff up to [`Timing::attempts`] tries. A server
-//!   that stops in the middle of the retries leaves that notification undelivered (its
-//!   attempts are on record); it is not taken over by another server.
+//! - Delivery is retried with exponential backoff up to [`Timing::attempts`] tries. A claim is
+//!   a lease (`lease_holder`, `lease_until_unix`): the delivering notifier, under a random name
+//!   of its own, renews it before each attempt for [`Timing::lease`], and ends it when the
+//!   delivery is over (delivered, or out of attempts). A server that stops mid-retry stops
+//!   renewing; on the periodic sweep, any notifier sharing the outbox (another server, or this
+//!   one restarted) takes over the notifications whose lease ran out, undelivered and with
+//!   attempts left, by one conditional UPDATE (so one notifier takes each), and goes on with
+//!   the attempts left: those on record count. A notifier whose lease was taken over stops at
+//!   its next attempt.
 //!
-//! Webhooks go over plain HTTP (hyper-util's client, HTTP/1.1, no TLS stack): point them at a
-//! relay on the studio's own network. The body is signed with HMAC-SHA256 under the webhook's
-//! secret, with a timestamp in the signed bytes so that a captured request cannot be replayed
-//! later. Email goes through `lettre` to an SMTP relay that takes mail without TLS or login.
+//! Webhooks go over HTTPS (rustls with the ring provider, through hyper-rustls: the public
+//! roots of webpki-roots, plus the webhook's `ca_file` for a studio's own CA) or plain HTTP to a
+//! relay on the studio's own network (hyper-util's client, HTTP/1.1). The body is signed with
+//! HMAC-SHA256 under the webhook's secret, with a timestamp in the signed bytes so that a
+//! captured request cannot be replayed later. Email goes through `lettre` (the same rustls) to
+//! an SMTP server: plain to a relay, or with STARTTLS or TLS required, and then optionally with
+//! a login (the config refuses a login without TLS).
 //!
 //! No notification identifies the sender of a concern: escalations carry only the alarm's
 //! sentence (which names the concern by its id), never the event's `by`, and concerns
 //! themselves do not notify.
 
 use crate::accounts::Accounts;
-use crate::config::{NotifyConfig, RecipientRole};
+use crate::config::{NotifyConfig, RecipientRole, SmtpTls};
 use crate::live::{LiveError, Productions};
 use axum::body::Bytes;
 use axum::http::{Request, header};
 use hmac::{Hmac, Mac};
 use http_body_util::Full;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use serde::Serialize;
 use setguard_core::{Event, EventBody, ProductionId, RuleId};
 use sha2::Sha256;
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -229,8 +244,36 @@ pub struct Timing {
     pub max_backoff: Duration,
     /// How long one try may take.
     pub timeout: Duration,
-    /// How often every production is swept for records no change was seen for.
+    /// How often every production is swept for records no change was seen for, and the
+    /// outbox for notifications whose lease ran out.
     pub sweep: Duration,
+    /// How long a claim holds without renewal: the delivering notifier renews it before each
+    /// attempt, so it must outlast one attempt and the pause after it; it is never taken as
+    /// shorter than `timeout + max_backoff`. A notifier that stops is taken over this long
+    /// (and up to a sweep) after its last renewal.
+    pub lease: Duration,
+}
+
+impl Timing {
+    /// The lease, no shorter than one attempt and the longest pause.
+    fn lease_secs(&self) -> i64 {
+        let lease = self.lease.max(self.timeout + self.max_backoff);
+        // Whole seconds, rounded up: the outbox counts in unix seconds.
+        i64::try_from(lease.as_secs() + u64::from(lease.subsec_nanos() > 0)).unwrap_or(i64::MAX)
+    }
+
+    /// The pause after the `attempt`th try failed: `first_backoff`, doubled for each failure
+    /// before, up to `max_backoff`.
+    fn pause_after(&self, attempt: u32) -> Duration {
+        let mut pause = self.first_backoff;
+        for _ in 1..attempt {
+            if pause >= self.max_backoff {
+                break;
+            }
+            pause *= 2;
+        }
+        pause.min(self.max_backoff)
+    }
 }
 
 impl Default for Timing {
@@ -242,14 +285,112 @@ impl Default for Timing {
             max_backoff: Duration::from_secs(300),
             timeout: Duration::from_secs(15),
             sweep: Duration::from_secs(30),
+            // timeout + max_backoff is 315 s: a minute more than that.
+            lease: Duration::from_secs(375),
         }
     }
 }
 
-#[derive(Debug)]
+/// An HTTP client for `http://` and `https://` URLs.
+type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
 enum Channel {
-    Webhook { url: String, secret: String },
-    Email { to: Mailbox },
+    /// Each webhook has its own client: each may trust its own CA.
+    Webhook {
+        url: String,
+        secret: String,
+        http: HttpClient,
+    },
+    Email {
+        to: Mailbox,
+    },
+}
+
+/// Leaves out the secret and the client.
+impl std::fmt::Debug for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Channel::Webhook { url, .. } => f
+                .debug_struct("Webhook")
+                .field("url", url)
+                .finish_non_exhaustive(),
+            Channel::Email { to } => f.debug_struct("Email").field("to", to).finish(),
+        }
+    }
+}
+
+/// The certificates in the PEM file at `path` (`field` names the setting, for the error).
+fn read_ca_file(field: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("{field} {}: {e}", path.display()))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{field} {}: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "{field} {}: no PEM certificate in it",
+            path.display()
+        ));
+    }
+    Ok(certs)
+}
+
+/// A client trusting the public roots (webpki-roots) and `extra`, with the ring provider (the
+/// one TLS stack of the build, shared with lettre).
+fn http_client(field: &str, extra: Vec<CertificateDer<'static>>) -> Result<HttpClient, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for cert in extra {
+        roots
+            .add(cert)
+            .map_err(|e| format!("{field}: a certificate rustls does not take: {e}"))?;
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| format!("{field}: {e}"))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(Client::builder(TokioExecutor::new()).build(https))
+}
+
+/// Why a request failed, with every cause, and in words when the receiver's certificate was
+/// not trusted (the usual fault when a studio's CA is missing from `ca_file`).
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = String::new();
+    let mut untrusted = false;
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(rustls::Error::InvalidCertificate(_)) = c.downcast_ref::<rustls::Error>() {
+            untrusted = true;
+        }
+        let part = c.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+        // An io::Error's source() skips the error it wraps (hyper-rustls wraps rustls' error
+        // in two of them): go through get_ref() instead.
+        cause = match c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => c.source(),
+        };
+    }
+    if untrusted {
+        format!("the receiver's certificate is not trusted ({text})")
+    } else {
+        format!("error: {text}")
+    }
 }
 
 #[derive(Debug)]
@@ -279,9 +420,11 @@ struct Marks {
 /// What the notifier and its background deliveries share.
 struct Shared {
     accounts: Accounts,
+    /// This notifier's name on the leases it holds: random, new at each start, so that a
+    /// restarted server takes over its own unfinished deliveries like any other's.
+    holder: String,
     recipients: Vec<Recipient>,
     timing: Timing,
-    http: Client<HttpConnector, Full<Bytes>>,
     smtp: Option<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)>,
 }
 
@@ -296,21 +439,26 @@ impl std::fmt::Debug for Notifier {
 
 impl Notifier {
     /// A notifier for `config`'s recipients, claiming in `accounts`' outbox. An address that
-    /// does not parse is refused here, at start.
+    /// does not parse, or a CA file that cannot be read, is refused here, at start.
     pub fn new(config: &NotifyConfig, accounts: Accounts) -> Result<Notifier, String> {
-        let mut recipients: Vec<Recipient> = config
-            .webhook
-            .iter()
-            .map(|w| Recipient {
+        let mut recipients = Vec::new();
+        for (i, w) in config.webhook.iter().enumerate() {
+            let field = format!("notify.webhook[{i}].ca_file");
+            let extra = match &w.ca_file {
+                Some(path) => read_ca_file(&field, path)?,
+                None => Vec::new(),
+            };
+            recipients.push(Recipient {
                 key: format!("webhook:{}", w.name),
                 name: w.name.clone(),
                 role: w.role,
                 channel: Channel::Webhook {
                     url: w.url.clone(),
                     secret: w.secret.clone(),
+                    http: http_client(&field, extra)?,
                 },
-            })
-            .collect();
+            });
+        }
         let mut smtp = None;
         if let Some(e) = &config.email {
             let from: Mailbox = e
@@ -329,20 +477,48 @@ impl Notifier {
                     channel: Channel::Email { to: mailbox },
                 });
             }
-            // A relay without TLS or login: `builder_dangerous` is lettre's name for that.
-            let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&e.smtp_host)
+            // `builder_dangerous` starts with no TLS; TLS, when asked for, is then required
+            // (`Tls::Required`, not `Opportunistic`), so a server without it fails the delivery
+            // rather than getting the mail and a login in clear.
+            let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&e.smtp_host)
                 .port(e.smtp_port)
-                .timeout(Some(Timing::default().timeout))
-                .build();
-            smtp = Some((transport, from));
+                .timeout(Some(Timing::default().timeout));
+            if e.tls != SmtpTls::None {
+                let mut params = TlsParameters::builder(e.smtp_host.clone());
+                if let Some(path) = &e.ca_file {
+                    for der in read_ca_file("notify.email.ca_file", path)? {
+                        let cert = Certificate::from_der(der.to_vec()).map_err(|err| {
+                            format!("notify.email.ca_file {}: {err}", path.display())
+                        })?;
+                        params = params.add_root_certificate(cert);
+                    }
+                }
+                let params = params
+                    .build_rustls()
+                    .map_err(|err| format!("notify.email: setting up TLS: {err}"))?;
+                builder = builder.tls(match e.tls {
+                    SmtpTls::Tls => Tls::Wrapper(params),
+                    _ => Tls::Required(params),
+                });
+            }
+            if let (Some(user), Some(password)) = (&e.username, &e.password) {
+                // The config refuses a login without TLS; checked again, as it is a password.
+                if e.tls == SmtpTls::None {
+                    return Err("notify.email: a login needs tls = \"starttls\" or \"tls\"".into());
+                }
+                builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+            }
+            smtp = Some((builder.build(), from));
         }
-        let http = Client::builder(TokioExecutor::new()).build_http();
+        let mut holder = [0u8; 16];
+        rand_core::RngCore::try_fill_bytes(&mut rand_core::OsRng, &mut holder)
+            .map_err(|e| format!("the system's random generator failed: {e}"))?;
         Ok(Notifier {
             s: Arc::new(Shared {
                 accounts,
+                holder: holder.iter().map(|b| format!("{b:02x}")).collect(),
                 recipients,
                 timing: Timing::default(),
-                http,
                 smtp,
             }),
         })
@@ -399,7 +575,10 @@ impl Notifier {
                     Err(RecvError::Lagged(_)) => self.sweep(&productions, &mut last).await,
                     Err(RecvError::Closed) => return,
                 },
-                _ = sweep.tick() => self.sweep(&productions, &mut last).await,
+                _ = sweep.tick() => {
+                    self.sweep(&productions, &mut last).await;
+                    self.take_over(&productions).await;
+                }
             }
         }
     }
@@ -462,19 +641,106 @@ impl Notifier {
         }
     }
 
+    /// Takes over, for each recipient, the notifications whose lease ran out (their server
+    /// stopped mid-retry) and delivers them in the background, the attempts on record counted.
+    async fn take_over(&self, productions: &Productions) {
+        for (i, r) in self.s.recipients.iter().enumerate() {
+            let (accounts, key, holder, timing) = (
+                self.s.accounts.clone(),
+                r.key.clone(),
+                self.s.holder.clone(),
+                self.s.timing,
+            );
+            let taken = tokio::task::spawn_blocking(move || {
+                let now = unix_now();
+                accounts.take_over_notifications(
+                    &key,
+                    &holder,
+                    now,
+                    now.saturating_add(timing.lease_secs()),
+                    timing.attempts.max(1),
+                )
+            })
+            .await;
+            let taken = match taken {
+                Ok(Ok(t)) => t,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "notify: taking over");
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "notify: taking over");
+                    continue;
+                }
+            };
+            for t in taken {
+                // The payload is rebuilt from the ledger, as the outbox names no one.
+                let Some(n) = self.rebuild(productions, &t.production, t.seq).await else {
+                    // Left to its lease: taken over again once it runs out (by a server
+                    // that holds the record, or this one once it does).
+                    tracing::warn!(
+                        production = %t.production,
+                        seq = t.seq,
+                        "notify: a notification taken over is not in this server's record"
+                    );
+                    continue;
+                };
+                tracing::info!(
+                    production = %t.production,
+                    seq = t.seq,
+                    recipient = %r.key,
+                    attempts = t.attempts,
+                    "notify: taking over a delivery whose server stopped"
+                );
+                let job = Delivery {
+                    s: self.s.clone(),
+                    recipient: i,
+                    notification: Arc::new(n),
+                    id: t.id,
+                    done: t.attempts,
+                };
+                tokio::spawn(job.run());
+            }
+        }
+    }
+
+    /// The notification of `production`'s record `seq`, from the ledger.
+    async fn rebuild(
+        &self,
+        productions: &Productions,
+        production: &str,
+        seq: u64,
+    ) -> Option<Notification> {
+        let id = ProductionId::parse(production).ok()?;
+        let records = productions.records(&id, seq).await.ok()?;
+        let record = records.into_iter().find(|r| r.seq == seq)?;
+        decide(&id, seq, &record.event)
+    }
+
     /// Claims `n` for each recipient; the claims this server wins are delivered in the
     /// background, each with its own retries.
     async fn dispatch(&self, n: Arc<Notification>) {
         for (i, r) in self.s.recipients.iter().enumerate() {
-            let (accounts, production, seq, key, kind) = (
+            let (accounts, production, seq, key, kind, holder, lease) = (
                 self.s.accounts.clone(),
                 n.production.clone(),
                 n.seq,
                 r.key.clone(),
                 n.kind.as_str(),
+                self.s.holder.clone(),
+                self.s.timing.lease_secs(),
             );
             let claimed = tokio::task::spawn_blocking(move || {
-                accounts.claim_notification(&production, seq, &key, kind, unix_now())
+                let now = unix_now();
+                accounts.claim_notification(
+                    &production,
+                    seq,
+                    &key,
+                    kind,
+                    now,
+                    &holder,
+                    now.saturating_add(lease),
+                )
             })
             .await;
             match claimed {
@@ -484,6 +750,7 @@ impl Notifier {
                         recipient: i,
                         notification: n.clone(),
                         id,
+                        done: 0,
                     };
                     tokio::spawn(job.run());
                 }
@@ -500,15 +767,30 @@ struct Delivery {
     recipient: usize,
     notification: Arc<Notification>,
     id: i64,
+    /// Attempts already on record (by a notifier that stopped): the next is numbered after
+    /// them, and they count toward the limit.
+    done: u32,
 }
 
 impl Delivery {
-    /// Tries until delivered or out of attempts, recording each try.
+    /// Tries until delivered or out of attempts, renewing the lease before each try and
+    /// recording each; stops if the lease was taken over meanwhile. The lease is ended when
+    /// the delivery is over, so that no one takes it over.
     async fn run(self) {
         let s = &self.s;
         let r = &s.recipients[self.recipient];
-        let mut pause = s.timing.first_backoff;
-        for attempt in 1..=s.timing.attempts.max(1) {
+        let attempts = s.timing.attempts.max(1);
+        let mut pause = s.timing.pause_after(self.done + 1);
+        for attempt in self.done + 1..=attempts {
+            if !self.renew().await {
+                tracing::warn!(
+                    production = %self.notification.production,
+                    seq = self.notification.seq,
+                    recipient = %r.key,
+                    "notify: the delivery was taken over by another server; this one stops"
+                );
+                return;
+            }
             let outcome = match tokio::time::timeout(s.timing.timeout, self.try_once(r)).await {
                 Ok(o) => o,
                 Err(_) => Err(format!("no answer within {:?}", s.timing.timeout)),
@@ -536,6 +818,7 @@ impl Delivery {
                     attempt,
                     "notification delivered"
                 );
+                self.end().await;
                 return;
             }
             tracing::warn!(
@@ -546,10 +829,47 @@ impl Delivery {
                 outcome = %outcome.unwrap_err(),
                 "notification not delivered"
             );
-            if attempt < s.timing.attempts {
+            if attempt < attempts {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(s.timing.max_backoff);
             }
+        }
+        self.end().await;
+    }
+
+    /// Extends the lease: `false` if it is no longer this notifier's. A store that cannot be
+    /// reached does not stop the delivery (a receiver drops a duplicate by its delivery id;
+    /// a notification not sent is worse).
+    async fn renew(&self) -> bool {
+        let (accounts, id, holder, lease) = (
+            self.s.accounts.clone(),
+            self.id,
+            self.s.holder.clone(),
+            self.s.timing.lease_secs(),
+        );
+        match tokio::task::spawn_blocking(move || {
+            accounts.renew_lease(id, &holder, unix_now().saturating_add(lease))
+        })
+        .await
+        {
+            Ok(Ok(renewed)) => renewed,
+            Ok(Err(e)) => {
+                tracing::warn!(notification = id, error = %e, "notify: renewing a lease");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(notification = id, error = %e, "notify: renewing a lease");
+                true
+            }
+        }
+    }
+
+    /// Marks the delivery over (delivered, or out of attempts).
+    async fn end(&self) {
+        let (accounts, id, holder) = (self.s.accounts.clone(), self.id, self.s.holder.clone());
+        let ended = tokio::task::spawn_blocking(move || accounts.end_lease(id, &holder)).await;
+        if !matches!(ended, Ok(Ok(()))) {
+            tracing::warn!(notification = id, "notify: ending a lease failed");
         }
     }
 
@@ -557,7 +877,7 @@ impl Delivery {
     async fn try_once(&self, r: &Recipient) -> Result<String, String> {
         let n = &self.notification;
         match &r.channel {
-            Channel::Webhook { url, secret } => {
+            Channel::Webhook { url, secret, http } => {
                 let body = serde_json::to_vec(&Payload {
                     id: format!("{}/{}", n.production, n.seq),
                     notification: n,
@@ -577,12 +897,7 @@ impl Delivery {
                     .header(DELIVERY_HEADER, format!("{}/{}", n.production, n.seq))
                     .body(Full::new(Bytes::from(body)))
                     .map_err(|e| format!("building the request: {e}"))?;
-                let response = self
-                    .s
-                    .http
-                    .request(request)
-                    .await
-                    .map_err(|e| format!("error: {e}"))?;
+                let response = http.request(request).await.map_err(|e| describe(&e))?;
                 let status = response.status();
                 let text = format!("HTTP {}", status.as_u16());
                 if status.is_success() {
@@ -601,10 +916,7 @@ impl Delivery {
                     .subject(format!("[setguard] {}: {}", n.production, n.kind.title()))
                     .body(email_text(n, r.role))
                     .map_err(|e| format!("building the email: {e}"))?;
-                let response = transport
-                    .send(message)
-                    .await
-                    .map_err(|e| format!("error: {e}"))?;
+                let response = transport.send(message).await.map_err(|e| describe(&e))?;
                 Ok(format!("SMTP {}", response.code()))
             }
         }

@@ -1,7 +1,10 @@
-//! Notifications against receivers started here: a webhook receiver (axum on 127.0.0.1:0) that
-//! can fail first, and a minimal SMTP sink. Checks the signature, the retries and their record,
-//! that an anonymous concern's escalation names no one, and that two notifiers over one outbox
-//! deliver once (SQLite, and PostgreSQL when `SETGUARD_TEST_POSTGRES` names a server).
+//! Notifications against receivers started here: a webhook receiver (axum on 127.0.0.1:0, over
+//! plain HTTP or over TLS with a certificate made here) that can fail first, and minimal SMTP
+//! sinks (plain; STARTTLS or TLS with AUTH PLAIN). Checks the signature, the retries and their
+//! record, HTTPS and SMTP over TLS trusting a CA file and failing without it, that an anonymous
+//! concern's escalation names no one, that two notifiers over one outbox deliver once, and that
+//! a delivery whose server stopped mid-retry is taken over once, its attempts counted (SQLite,
+//! and PostgreSQL when `SETGUARD_TEST_POSTGRES` names a server).
 
 mod common;
 
@@ -14,7 +17,7 @@ use hmac::{Hmac, Mac};
 use setguard_core::{At, Command, PersonId, ProductionId};
 use setguard_server::accounts::{self, Accounts, DeliveryAttempt};
 use setguard_server::config::{
-    EmailConfig, EmailRecipient, NotifyConfig, RecipientRole, WebhookConfig,
+    EmailConfig, EmailRecipient, NotifyConfig, RecipientRole, SmtpTls, WebhookConfig,
 };
 use setguard_server::live::Productions;
 use setguard_server::notify::{Notifier, Timing};
@@ -23,6 +26,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+/// `\0setguard\0a relay password` in base64: the AUTH PLAIN response for the login below.
+const AUTH_PLAIN: &str = "AHNldGd1YXJkAGEgcmVsYXkgcGFzc3dvcmQ=";
 
 const SECRET: &str = "a shared secret of some length";
 
@@ -33,6 +39,7 @@ fn timing() -> Timing {
         max_backoff: Duration::from_millis(100),
         timeout: Duration::from_secs(5),
         sweep: Duration::from_secs(60),
+        lease: Duration::from_secs(60),
     }
 }
 
@@ -58,7 +65,7 @@ async fn hook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> Sta
     }
 }
 
-async fn receiver(fail: usize) -> (Receiver, String) {
+fn hook_app(fail: usize) -> (Receiver, Router) {
     let state: Receiver = Arc::new(Mutex::new(Received {
         fail,
         requests: Vec::new(),
@@ -66,10 +73,75 @@ async fn receiver(fail: usize) -> (Receiver, String) {
     let app = Router::new()
         .route("/hook", post(hook))
         .with_state(state.clone());
+    (state, app)
+}
+
+async fn receiver(fail: usize) -> (Receiver, String) {
+    let (state, app) = hook_app(fail);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (state, format!("http://{addr}/hook"))
+}
+
+/// A TCP listener that completes a TLS handshake before handing a connection to axum; a
+/// handshake that fails (a client not trusting the certificate) is dropped.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, SocketAddr) {
+        loop {
+            let Ok((tcp, addr)) = self.tcp.accept().await else {
+                continue;
+            };
+            if let Ok(tls) = self.acceptor.accept(tcp).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.tcp.local_addr()
+    }
+}
+
+/// A webhook receiver over HTTPS with a self-signed certificate for 127.0.0.1 made here: its
+/// state, its `https://` URL, and the certificate in PEM (the "studio CA" to trust).
+async fn https_receiver(fail: usize) -> (Receiver, String, String) {
+    let (acceptor, pem) = self_signed();
+    let listener = TlsListener {
+        tcp: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        acceptor,
+    };
+    let addr = listener.tcp.local_addr().unwrap();
+    let (state, app) = hook_app(fail);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (state, format!("https://{addr}/hook"), pem)
+}
+
+/// A TLS acceptor with a self-signed certificate for 127.0.0.1 made here, and the certificate
+/// in PEM.
+fn self_signed() -> (tokio_rustls::TlsAcceptor, String) {
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .unwrap();
+    (
+        tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        certified.cert.pem(),
+    )
 }
 
 /// Checks a request's signature as a receiver would: HMAC-SHA256 of `TIMESTAMP.BODY`.
@@ -105,6 +177,128 @@ struct Mail {
     from: String,
     to: Vec<String>,
     data: String,
+    /// Whether it came over TLS (the TLS sink).
+    tls: bool,
+    /// The AUTH PLAIN response, in base64, if the client logged in (the TLS sink).
+    auth: String,
+}
+
+/// How the TLS sink takes connections.
+#[derive(Debug, Clone, Copy)]
+enum SinkTls {
+    Starttls,
+    Implicit,
+}
+
+/// An SMTP sink over TLS with a self-signed certificate: STARTTLS (mail refused before it) or
+/// TLS from the first byte, and AUTH PLAIN offered over TLS only. The mails, the address, and
+/// the certificate in PEM.
+async fn tls_smtp_sink(mode: SinkTls) -> (Arc<Mutex<Vec<Mail>>>, SocketAddr, String) {
+    let (acceptor, pem) = self_signed();
+    let mails = Arc::new(Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let kept = mails.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let (kept, acceptor) = (kept.clone(), acceptor.clone());
+            tokio::spawn(async move {
+                let tcp = match mode {
+                    SinkTls::Implicit => tcp,
+                    SinkTls::Starttls => match smtp_session(tcp, true, false, &kept).await {
+                        Some(tcp) => tcp,
+                        None => return,
+                    },
+                };
+                if let Ok(tls) = acceptor.accept(tcp).await {
+                    let greet = matches!(mode, SinkTls::Implicit);
+                    smtp_session(tls, greet, true, &kept).await;
+                }
+            });
+        }
+    });
+    (mails, addr, pem)
+}
+
+/// One SMTP session on `stream`; `Some(stream)` when the client asked for STARTTLS (offered
+/// when not `tls`), to go on over TLS.
+async fn smtp_session<S>(stream: S, greet: bool, tls: bool, kept: &Mutex<Vec<Mail>>) -> Option<S>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut r = BufReader::new(stream);
+    if greet {
+        r.get_mut().write_all(b"220 sink ESMTP\r\n").await.ok()?;
+    }
+    let mut mail = Mail {
+        tls,
+        ..Mail::default()
+    };
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).await.ok()? == 0 {
+            return None;
+        }
+        let l = line.trim_end_matches(['\r', '\n']).to_owned();
+        let upper = l.to_ascii_uppercase();
+        let answer: &[u8] = if upper.starts_with("EHLO") {
+            if tls {
+                b"250-sink\r\n250-8BITMIME\r\n250 AUTH PLAIN\r\n"
+            } else {
+                b"250-sink\r\n250 STARTTLS\r\n"
+            }
+        } else if upper == "STARTTLS" && !tls {
+            r.get_mut().write_all(b"220 go ahead\r\n").await.ok()?;
+            return Some(r.into_inner());
+        } else if let Some(plain) = l.strip_prefix("AUTH PLAIN ") {
+            mail.auth = plain.to_owned();
+            b"235 ok\r\n"
+        } else if !tls {
+            b"530 issue STARTTLS first\r\n"
+        } else if upper.starts_with("MAIL FROM:") {
+            mail.from = l[10..].trim().to_owned();
+            b"250 ok\r\n"
+        } else if upper.starts_with("RCPT TO:") {
+            mail.to.push(l[8..].trim().to_owned());
+            b"250 ok\r\n"
+        } else if upper == "DATA" {
+            r.get_mut().write_all(b"354 go on\r\n").await.ok()?;
+            loop {
+                line.clear();
+                if r.read_line(&mut line).await.ok()? == 0 {
+                    return None;
+                }
+                let l = line.trim_end_matches(['\r', '\n']);
+                if l == "." {
+                    break;
+                }
+                mail.data.push_str(l.strip_prefix('.').unwrap_or(l));
+                mail.data.push('\n');
+            }
+            let auth = mail.auth.clone();
+            kept.lock().unwrap().push(std::mem::replace(
+                &mut mail,
+                Mail {
+                    tls,
+                    auth,
+                    ..Mail::default()
+                },
+            ));
+            b"250 queued\r\n"
+        } else if upper == "QUIT" {
+            let _ = r.get_mut().write_all(b"221 bye\r\n").await;
+            return None;
+        } else if upper == "RSET" || upper == "NOOP" {
+            b"250 ok\r\n"
+        } else {
+            b"502 not here\r\n"
+        };
+        r.get_mut().write_all(answer).await.ok()?;
+    }
 }
 
 async fn smtp_sink() -> (Arc<Mutex<Vec<Mail>>>, SocketAddr) {
@@ -218,6 +412,8 @@ fn webhook(url: &str) -> WebhookConfig {
         role: RecipientRole::StudioSafetyOffice,
         url: url.to_owned(),
         secret: SECRET.to_owned(),
+        secret_env: None,
+        ca_file: None,
     }
 }
 
@@ -310,6 +506,99 @@ async fn a_webhook_failing_twice_gets_the_notification_once_signed_with_every_at
 }
 
 #[tokio::test]
+async fn an_https_webhook_trusting_the_studio_ca_gets_the_notification_signed_as_over_http() {
+    let s = common::server();
+    let id = production(&s.productions, "dusty-creek").await;
+    let (received, url, ca) = https_receiver(1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("studio-ca.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    let config = NotifyConfig {
+        webhook: vec![WebhookConfig {
+            ca_file: Some(ca_file),
+            ..webhook(&url)
+        }],
+        email: None,
+    };
+    Notifier::new(&config, s.accounts.clone())
+        .unwrap()
+        .with_timing(timing())
+        .spawn(s.productions.clone())
+        .await;
+
+    let seq = stop_work(&s.productions, &id).await;
+    let tried = settle(&s.accounts, &id, |a| a.iter().any(|a| a.delivered)).await;
+    let outcomes: Vec<(&str, bool)> = tried
+        .iter()
+        .map(|a| (a.outcome.as_str(), a.delivered))
+        .collect();
+    assert_eq!(outcomes, [("HTTP 500", false), ("HTTP 204", true)]);
+
+    let requests = received.lock().unwrap().requests.clone();
+    assert_eq!(requests.len(), 2);
+    for (headers, body) in &requests {
+        assert!(verify(headers, body), "a signature that does not verify");
+        assert_eq!(
+            headers["x-setguard-delivery"].to_str().unwrap(),
+            format!("dusty-creek/{seq}")
+        );
+    }
+    let payload: serde_json::Value = serde_json::from_slice(&requests[1].1).unwrap();
+    assert_eq!(payload["kind"], "work-stopped");
+    assert_eq!(payload["seq"], seq);
+}
+
+#[tokio::test]
+async fn an_https_webhook_whose_certificate_is_not_trusted_gets_nothing_and_each_try_says_why() {
+    let s = common::server();
+    let id = production(&s.productions, "dusty-creek").await;
+    let (received, url, _ca) = https_receiver(0).await;
+    let config = NotifyConfig {
+        webhook: vec![webhook(&url)],
+        email: None,
+    };
+    Notifier::new(&config, s.accounts.clone())
+        .unwrap()
+        .with_timing(timing())
+        .spawn(s.productions.clone())
+        .await;
+
+    stop_work(&s.productions, &id).await;
+    let attempts = timing().attempts as usize;
+    let tried = settle(&s.accounts, &id, |a| a.len() >= attempts).await;
+    assert_eq!(tried.len(), attempts, "{tried:?}");
+    for a in &tried {
+        assert!(!a.delivered);
+        assert!(
+            a.outcome.contains("certificate is not trusted"),
+            "{}",
+            a.outcome
+        );
+    }
+    assert!(received.lock().unwrap().requests.is_empty());
+}
+
+#[test]
+fn a_ca_file_that_cannot_be_read_or_holds_no_certificate_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let missing = dir.path().join("missing.pem");
+    let s = common::server();
+    for path in [empty, missing] {
+        let config = NotifyConfig {
+            webhook: vec![WebhookConfig {
+                ca_file: Some(path),
+                ..webhook("https://127.0.0.1:1/hook")
+            }],
+            email: None,
+        };
+        let err = Notifier::new(&config, s.accounts.clone()).unwrap_err();
+        assert!(err.starts_with("notify.webhook[0].ca_file"), "{err}");
+    }
+}
+
+#[tokio::test]
 async fn an_anonymous_concern_escalates_to_webhook_and_email_naming_no_one() {
     let s = common::server();
     let id = production(&s.productions, "dusty-creek").await;
@@ -325,6 +614,12 @@ async fn an_anonymous_concern_escalates_to_webhook_and_email_naming_no_one() {
                 role: RecipientRole::UnionRepresentative,
                 address: "rep@union.example".to_owned(),
             }],
+            // A plain relay, as before TLS was supported.
+            tls: SmtpTls::None,
+            username: None,
+            password: None,
+            password_env: None,
+            ca_file: None,
         }),
     };
     let notifier = Notifier::new(&config, s.accounts.clone())
@@ -386,6 +681,91 @@ async fn an_anonymous_concern_escalates_to_webhook_and_email_naming_no_one() {
             !mails[0].data.contains(revealing),
             "{revealing:?} in the email"
         );
+    }
+}
+
+/// Email over STARTTLS or TLS with a login, to the TLS sink: the attempts recorded and the mails
+/// the sink got.
+async fn email_over_tls(mode: SinkTls, trust_the_ca: bool) -> (Vec<DeliveryAttempt>, Vec<Mail>) {
+    let s = common::server();
+    let id = production(&s.productions, "dusty-creek").await;
+    let (mails, smtp, ca) = tls_smtp_sink(mode).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("studio-ca.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    let config = NotifyConfig {
+        webhook: vec![],
+        email: Some(EmailConfig {
+            smtp_host: smtp.ip().to_string(),
+            smtp_port: smtp.port(),
+            from: "setguard@studio.example".to_owned(),
+            to: vec![EmailRecipient {
+                role: RecipientRole::ComplianceContact,
+                address: "compliance@studio.example".to_owned(),
+            }],
+            tls: match mode {
+                SinkTls::Starttls => SmtpTls::Starttls,
+                SinkTls::Implicit => SmtpTls::Tls,
+            },
+            username: Some("setguard".to_owned()),
+            password: Some("a relay password".to_owned()),
+            password_env: None,
+            ca_file: trust_the_ca.then_some(ca_file),
+        }),
+    };
+    Notifier::new(&config, s.accounts.clone())
+        .unwrap()
+        .with_timing(Timing {
+            attempts: 2,
+            ..timing()
+        })
+        .spawn(s.productions.clone())
+        .await;
+    stop_work(&s.productions, &id).await;
+    let tried = settle(&s.accounts, &id, |a| {
+        a.iter().any(|a| a.delivered) || a.len() >= 2
+    })
+    .await;
+    let mails = mails.lock().unwrap().clone();
+    (tried, mails)
+}
+
+#[tokio::test]
+async fn email_goes_over_starttls_with_a_login() {
+    let (tried, mails) = email_over_tls(SinkTls::Starttls, true).await;
+    assert_eq!(tried.len(), 1, "{tried:?}");
+    assert!(tried[0].delivered && tried[0].outcome.starts_with("SMTP 250"));
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].tls, "the mail crossed in clear");
+    assert_eq!(mails[0].auth, AUTH_PLAIN);
+    assert_eq!(mails[0].to, ["<compliance@studio.example>"]);
+    assert!(mails[0].data.contains("work stopped"), "{}", mails[0].data);
+}
+
+#[tokio::test]
+async fn email_goes_over_implicit_tls_with_a_login() {
+    let (tried, mails) = email_over_tls(SinkTls::Implicit, true).await;
+    assert_eq!(tried.len(), 1, "{tried:?}");
+    assert!(tried[0].delivered);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].tls);
+    assert_eq!(mails[0].auth, AUTH_PLAIN);
+}
+
+#[tokio::test]
+async fn email_to_a_server_whose_certificate_is_not_trusted_is_not_sent() {
+    for mode in [SinkTls::Starttls, SinkTls::Implicit] {
+        let (tried, mails) = email_over_tls(mode, false).await;
+        assert_eq!(tried.len(), 2, "{tried:?}");
+        for a in &tried {
+            assert!(!a.delivered);
+            assert!(
+                a.outcome.contains("certificate is not trusted"),
+                "{mode:?}: {}",
+                a.outcome
+            );
+        }
+        assert!(mails.is_empty(), "{mails:?}");
     }
 }
 
@@ -478,8 +858,156 @@ async fn two_notifiers_over_one_postgres_deliver_once() {
             return;
         }
     };
-    let db = TestDatabase::create(server).await;
+    let db = TestDatabase::create(server, "once").await;
     two_notifiers_deliver_once(&db.url, "dusty-creek").await;
+}
+
+/// Sweeps often, with a short lease (taken as 2 s: one attempt and the longest pause, rounded
+/// up to the second).
+fn taking_over(attempts: u32) -> Timing {
+    Timing {
+        attempts,
+        first_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(100),
+        timeout: Duration::from_secs(1),
+        sweep: Duration::from_millis(200),
+        lease: Duration::from_secs(1),
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A server claimed the stop-work's notification and recorded `failed` failed attempts, then
+/// stopped (simulated through the accounts API: its lease runs out a second later). Two other
+/// notifiers on the same outbox then sweep it at the same time, with `attempts` tries in all,
+/// to a receiver failing `fail` times. The attempts recorded, and the receiver's requests.
+async fn a_stopped_delivery_taken_over(
+    outbox: &str,
+    attempts: u32,
+    failed: usize,
+    fail: usize,
+) -> (Vec<DeliveryAttempt>, usize) {
+    let s = common::server();
+    let id = production(&s.productions, "dusty-creek").await;
+    let (received, url) = receiver(fail).await;
+    let seq = stop_work(&s.productions, &id).await;
+
+    let url_of_outbox = outbox.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let stopped = accounts::open(&url_of_outbox).unwrap();
+        let now = unix_now();
+        let claimed = stopped
+            .claim_notification(
+                "dusty-creek",
+                seq,
+                "webhook:studio-safety",
+                "work-stopped",
+                now,
+                "a server that stopped",
+                now + 1,
+            )
+            .unwrap()
+            .unwrap();
+        for _ in 0..failed {
+            stopped
+                .record_attempt(claimed, now, "HTTP 503", false)
+                .unwrap();
+        }
+        // Dropped here: it renews nothing any more.
+    })
+    .await
+    .unwrap();
+
+    let config = NotifyConfig {
+        webhook: vec![webhook(&url)],
+        email: None,
+    };
+    let mut notifiers = Vec::new();
+    for _ in 0..2 {
+        let url_of_outbox = outbox.to_owned();
+        let a = tokio::task::spawn_blocking(move || accounts::open(&url_of_outbox).unwrap())
+            .await
+            .unwrap();
+        notifiers.push(
+            Notifier::new(&config, a)
+                .unwrap()
+                .with_timing(taking_over(attempts)),
+        );
+    }
+    for n in notifiers {
+        n.spawn(s.productions.clone()).await;
+    }
+    let reader = {
+        let url_of_outbox = outbox.to_owned();
+        tokio::task::spawn_blocking(move || accounts::open(&url_of_outbox).unwrap())
+            .await
+            .unwrap()
+    };
+    let limit = attempts as usize;
+    let tried = settle(&reader, &id, |a| {
+        a.iter().any(|a| a.delivered) || a.len() >= limit
+    })
+    .await;
+    // Longer than a lease and a few sweeps: nothing more is sent.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let after = self::attempts(&reader, &id).await;
+    assert_eq!(after, tried, "attempts after the delivery was over");
+    assert!(tried.iter().all(|a| a.seq == seq));
+    let requests = received.lock().unwrap().requests.len();
+    (tried, requests)
+}
+
+/// The delivery goes on where it stopped: one more failure, then delivered, once.
+async fn a_stopped_delivery_is_taken_over_and_delivered_once(outbox: &str) {
+    let (tried, requests) = a_stopped_delivery_taken_over(outbox, 5, 1, 1).await;
+    let outcomes: Vec<(&str, bool)> = tried
+        .iter()
+        .map(|a| (a.outcome.as_str(), a.delivered))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("HTTP 503", false), ("HTTP 500", false), ("HTTP 204", true)]
+    );
+    assert_eq!(requests, 2, "taken over by one of the two notifiers");
+}
+
+/// Attempts on record count toward the limit: 3 in all, 2 of them by the server that stopped.
+async fn a_stopped_delivery_taken_over_has_only_the_attempts_left(outbox: &str) {
+    let (tried, requests) = a_stopped_delivery_taken_over(outbox, 3, 2, usize::MAX).await;
+    let outcomes: Vec<&str> = tried.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["HTTP 503", "HTTP 503", "HTTP 500"]);
+    assert_eq!(requests, 1);
+}
+
+#[tokio::test]
+async fn a_delivery_whose_server_stopped_is_taken_over_over_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("shared-accounts.db").display());
+    a_stopped_delivery_is_taken_over_and_delivered_once(&url).await;
+    let url = format!("sqlite:{}", dir.path().join("other-accounts.db").display());
+    a_stopped_delivery_taken_over_has_only_the_attempts_left(&url).await;
+}
+
+#[tokio::test]
+async fn a_delivery_whose_server_stopped_is_taken_over_over_postgres() {
+    let server = match std::env::var("SETGUARD_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            eprintln!(
+                "the PostgreSQL take-over test was skipped: SETGUARD_TEST_POSTGRES is not set"
+            );
+            return;
+        }
+    };
+    let db = TestDatabase::create(server.clone(), "takeover").await;
+    a_stopped_delivery_is_taken_over_and_delivered_once(&db.url).await;
+    let db = TestDatabase::create(server, "limit").await;
+    a_stopped_delivery_taken_over_has_only_the_attempts_left(&db.url).await;
 }
 
 /// A database of the test's own on the PostgreSQL server, dropped after it.
@@ -490,8 +1018,9 @@ struct TestDatabase {
 }
 
 impl TestDatabase {
-    async fn create(server: String) -> TestDatabase {
-        let name = format!("setguard_notify_test_{}", std::process::id());
+    /// `tag` tells apart the databases of tests running at once in this process.
+    async fn create(server: String, tag: &str) -> TestDatabase {
+        let name = format!("setguard_notify_test_{}_{tag}", std::process::id());
         let url = {
             let (base, query) = match server.split_once('?') {
                 Some((b, q)) => (b.to_owned(), format!("?{q}")),

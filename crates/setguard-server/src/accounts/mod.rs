@@ -456,6 +456,12 @@ impl Accounts {
     /// the one caller (on any server sharing this store) that gets to deliver it, `None` for
     /// every other, so that a notification goes out once however many servers follow the
     /// production. See `crate::notify`.
+    ///
+    /// The claim is a lease held by `holder` (a token of the claiming notifier's own) until
+    /// `lease_until_unix`; the holder renews it before each attempt ([`Accounts::renew_lease`]).
+    /// Should it run out (the server stopped mid-retry), another notifier takes the
+    /// notification over ([`Accounts::take_over_notifications`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn claim_notification(
         &self,
         production: &str,
@@ -463,9 +469,58 @@ impl Accounts {
         recipient: &str,
         kind: &str,
         now_unix: i64,
+        holder: &str,
+        lease_until_unix: i64,
     ) -> Result<Option<i64>, AccountError> {
+        self.dir.claim_notification(
+            production,
+            seq_sql(seq)?,
+            recipient,
+            kind,
+            now_unix,
+            holder,
+            lease_until_unix,
+        )
+    }
+
+    /// Extends `holder`'s lease on `notification` to `until_unix`: `false` if the lease is no
+    /// longer `holder`'s (another notifier took it over) or the delivery is over, and the
+    /// holder must stop.
+    pub fn renew_lease(
+        &self,
+        notification: i64,
+        holder: &str,
+        until_unix: i64,
+    ) -> Result<bool, AccountError> {
         self.dir
-            .claim_notification(production, seq_sql(seq)?, recipient, kind, now_unix)
+            .renew_lease(notification, holder, until_unix.min(LEASE_ENDED - 1))
+    }
+
+    /// Marks `holder`'s delivery of `notification` over (delivered, or out of attempts): it is
+    /// never taken over.
+    pub fn end_lease(&self, notification: i64, holder: &str) -> Result<(), AccountError> {
+        self.dir.end_lease(notification, holder)
+    }
+
+    /// Takes over, for `holder` until `lease_until_unix`, every notification to `recipient`
+    /// whose lease ran out before `now_unix` (its server stopped mid-retry), that is not
+    /// delivered and has had fewer than `max_attempts` attempts. One conditional UPDATE: of
+    /// several notifiers sweeping at once, one takes each.
+    pub fn take_over_notifications(
+        &self,
+        recipient: &str,
+        holder: &str,
+        now_unix: i64,
+        lease_until_unix: i64,
+        max_attempts: u32,
+    ) -> Result<Vec<TakenOver>, AccountError> {
+        self.dir.take_over_notifications(
+            recipient,
+            holder,
+            now_unix,
+            lease_until_unix.min(LEASE_ENDED - 1),
+            i64::from(max_attempts),
+        )
     }
 
     /// Records one delivery attempt of a claimed notification: when, and what came of it (an
@@ -582,6 +637,21 @@ fn seq_sql(seq: u64) -> Result<i64, AccountError> {
         field: "seq",
         why: format!("the seq {seq} is out of range"),
     })
+}
+
+/// `lease_until_unix` of a notification whose delivery is over (delivered, or out of
+/// attempts): never reached, so never taken over.
+const LEASE_ENDED: i64 = i64::MAX;
+
+/// A notification taken over from a notifier that stopped delivering it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenOver {
+    pub id: i64,
+    pub production: String,
+    pub seq: u64,
+    pub kind: String,
+    /// Attempts already recorded: they count toward the limit.
+    pub attempts: u32,
 }
 
 /// One attempt at delivering a notification, as recorded.
@@ -777,6 +847,7 @@ trait Directory: Send + Sync + fmt::Debug {
     fn concern_production(&self, token: &str) -> Result<Option<String>, AccountError>;
     /// Inserts the notification row unless it is there (`ON CONFLICT DO NOTHING`); its id if
     /// this call inserted it.
+    #[allow(clippy::too_many_arguments)]
     fn claim_notification(
         &self,
         production: &str,
@@ -784,7 +855,28 @@ trait Directory: Send + Sync + fmt::Debug {
         recipient: &str,
         kind: &str,
         now: i64,
+        holder: &str,
+        lease_until: i64,
     ) -> Result<Option<i64>, AccountError>;
+    /// `UPDATE ... WHERE id AND lease_holder AND lease_until_unix <> LEASE_ENDED`: whether it
+    /// was renewed.
+    fn renew_lease(
+        &self,
+        notification: i64,
+        holder: &str,
+        until: i64,
+    ) -> Result<bool, AccountError>;
+    /// Sets the lease to [`LEASE_ENDED`] if `holder` holds it.
+    fn end_lease(&self, notification: i64, holder: &str) -> Result<(), AccountError>;
+    /// One `UPDATE ... RETURNING` (see [`Accounts::take_over_notifications`]).
+    fn take_over_notifications(
+        &self,
+        recipient: &str,
+        holder: &str,
+        now: i64,
+        lease_until: i64,
+        max_attempts: i64,
+    ) -> Result<Vec<TakenOver>, AccountError>;
     fn record_attempt(
         &self,
         notification: i64,

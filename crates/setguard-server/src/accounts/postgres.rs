@@ -8,7 +8,10 @@
 //! or a plain thread, never from an async task. Connections are made without TLS (`NoTls`), as
 //! the ledger's are: run the database on a trusted network or through a local socket or tunnel.
 
-use super::{AccountError, Credentials, DeliveryAttempt, Directory, Secret, StoredSession};
+use super::{
+    AccountError, Credentials, DeliveryAttempt, Directory, LEASE_ENDED, Secret, StoredSession,
+    TakenOver,
+};
 use setguard_ledger::pgconn::{self, Client, Pool, PoolFailure};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
@@ -104,6 +107,24 @@ const MIGRATIONS: &[(i32, &str)] = &[
     );
     CREATE INDEX setguard_delivery_attempts_by_notification
         ON setguard_delivery_attempts (notification);
+    "#,
+    ),
+    (
+        4,
+        r#"
+    -- Who delivers each notification, and until when: the notifier that claimed it renews its
+    -- lease before each attempt; a lease that ran out (the server stopped mid-retry) lets
+    -- another server's sweep take the notification over, with one conditional UPDATE. The
+    -- largest integer marks a delivery that is over (delivered, or out of attempts). Rows from
+    -- before this migration: the delivered ones are over; the others are taken over if they
+    -- have attempts left.
+    ALTER TABLE setguard_notifications ADD COLUMN lease_holder TEXT NOT NULL DEFAULT '';
+    ALTER TABLE setguard_notifications ADD COLUMN lease_until_unix BIGINT NOT NULL DEFAULT 0;
+    UPDATE setguard_notifications n SET lease_until_unix = 9223372036854775807
+        WHERE EXISTS (SELECT 1 FROM setguard_delivery_attempts a
+                      WHERE a.notification = n.id AND a.delivered);
+    CREATE INDEX setguard_notifications_by_lease
+        ON setguard_notifications (recipient, lease_until_unix);
     "#,
     ),
 ];
@@ -522,14 +543,86 @@ impl Directory for PostgresDirectory {
         recipient: &str,
         kind: &str,
         now: i64,
+        holder: &str,
+        lease_until: i64,
     ) -> Result<Option<i64>, AccountError> {
         let row = self.query_opt(
             "claiming a notification",
-            "INSERT INTO setguard_notifications (production, seq, recipient, kind, claimed_unix)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id",
-            &[&production, &seq, &recipient, &kind, &now],
+            "INSERT INTO setguard_notifications
+                 (production, seq, recipient, kind, claimed_unix, lease_holder, lease_until_unix)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id",
+            &[
+                &production,
+                &seq,
+                &recipient,
+                &kind,
+                &now,
+                &holder,
+                &lease_until,
+            ],
         )?;
         row.map(|r| col(&r, 0)).transpose()
+    }
+
+    fn renew_lease(
+        &self,
+        notification: i64,
+        holder: &str,
+        until: i64,
+    ) -> Result<bool, AccountError> {
+        let changed = self.execute(
+            "renewing a notification's lease",
+            "UPDATE setguard_notifications SET lease_until_unix = $3
+             WHERE id = $1 AND lease_holder = $2 AND lease_until_unix <> $4",
+            &[&notification, &holder, &until, &LEASE_ENDED],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn end_lease(&self, notification: i64, holder: &str) -> Result<(), AccountError> {
+        self.execute(
+            "ending a notification's lease",
+            "UPDATE setguard_notifications SET lease_until_unix = $3
+             WHERE id = $1 AND lease_holder = $2",
+            &[&notification, &holder, &LEASE_ENDED],
+        )?;
+        Ok(())
+    }
+
+    fn take_over_notifications(
+        &self,
+        recipient: &str,
+        holder: &str,
+        now: i64,
+        lease_until: i64,
+        max_attempts: i64,
+    ) -> Result<Vec<TakenOver>, AccountError> {
+        // Of two servers updating one row at once, the second waits for the first's commit and
+        // then re-checks the row's lease (READ COMMITTED): now in the future, so it skips it.
+        let rows = self.query(
+            "taking over notifications",
+            "UPDATE setguard_notifications n
+             SET lease_holder = $1, lease_until_unix = $2
+             WHERE n.recipient = $3 AND n.lease_until_unix < $4
+               AND NOT EXISTS (SELECT 1 FROM setguard_delivery_attempts a
+                               WHERE a.notification = n.id AND a.delivered)
+               AND (SELECT count(*) FROM setguard_delivery_attempts a
+                    WHERE a.notification = n.id) < $5
+             RETURNING n.id, n.production, n.seq, n.kind,
+                 (SELECT count(*) FROM setguard_delivery_attempts a WHERE a.notification = n.id)",
+            &[&holder, &lease_until, &recipient, &now, &max_attempts],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(TakenOver {
+                    id: col(r, 0)?,
+                    production: col(r, 1)?,
+                    seq: col::<i64>(r, 2)?.try_into().unwrap_or(0),
+                    kind: col(r, 3)?,
+                    attempts: col::<i64>(r, 4)?.try_into().unwrap_or(u32::MAX),
+                })
+            })
+            .collect()
     }
 
     fn record_attempt(

@@ -3,7 +3,10 @@
 //! in turn. Two handles on one file (two processes) wait for each other through
 //! `busy_timeout`; each counting statement is atomic on its own.
 
-use super::{AccountError, Credentials, DeliveryAttempt, Directory, Secret, StoredSession};
+use super::{
+    AccountError, Credentials, DeliveryAttempt, Directory, LEASE_ENDED, Secret, StoredSession,
+    TakenOver,
+};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -96,6 +99,24 @@ const MIGRATIONS: &[(i64, &str)] = &[
     );
     CREATE INDEX setguard_delivery_attempts_by_notification
         ON setguard_delivery_attempts (notification);
+    "#,
+    ),
+    (
+        4,
+        r#"
+    -- Who delivers each notification, and until when: the notifier that claimed it renews its
+    -- lease before each attempt; a lease that ran out (the server stopped mid-retry) lets
+    -- another server's sweep take the notification over, with one conditional UPDATE. The
+    -- largest integer marks a delivery that is over (delivered, or out of attempts). Rows from
+    -- before this migration: the delivered ones are over; the others are taken over if they
+    -- have attempts left.
+    ALTER TABLE setguard_notifications ADD COLUMN lease_holder TEXT NOT NULL DEFAULT '';
+    ALTER TABLE setguard_notifications ADD COLUMN lease_until_unix INTEGER NOT NULL DEFAULT 0;
+    UPDATE setguard_notifications SET lease_until_unix = 9223372036854775807
+        WHERE EXISTS (SELECT 1 FROM setguard_delivery_attempts a
+                      WHERE a.notification = setguard_notifications.id AND a.delivered = 1);
+    CREATE INDEX setguard_notifications_by_lease
+        ON setguard_notifications (recipient, lease_until_unix);
     "#,
     ),
 ];
@@ -518,16 +539,90 @@ impl Directory for SqliteDirectory {
         recipient: &str,
         kind: &str,
         now: i64,
+        holder: &str,
+        lease_until: i64,
     ) -> Result<Option<i64>, AccountError> {
         self.conn()
             .query_row(
-                "INSERT INTO setguard_notifications (production, seq, recipient, kind, claimed_unix)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING RETURNING id",
-                params![production, seq, recipient, kind, now],
+                "INSERT INTO setguard_notifications
+                     (production, seq, recipient, kind, claimed_unix, lease_holder, lease_until_unix)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING RETURNING id",
+                params![production, seq, recipient, kind, now, holder, lease_until],
                 |r| r.get(0),
             )
             .optional()
             .map_err(self.err("claiming a notification"))
+    }
+
+    fn renew_lease(
+        &self,
+        notification: i64,
+        holder: &str,
+        until: i64,
+    ) -> Result<bool, AccountError> {
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE setguard_notifications SET lease_until_unix = ?3
+                 WHERE id = ?1 AND lease_holder = ?2 AND lease_until_unix <> ?4",
+                params![notification, holder, until, LEASE_ENDED],
+            )
+            .map_err(self.err("renewing a notification's lease"))?;
+        Ok(changed == 1)
+    }
+
+    fn end_lease(&self, notification: i64, holder: &str) -> Result<(), AccountError> {
+        self.conn()
+            .execute(
+                "UPDATE setguard_notifications SET lease_until_unix = ?3
+                 WHERE id = ?1 AND lease_holder = ?2",
+                params![notification, holder, LEASE_ENDED],
+            )
+            .map_err(self.err("ending a notification's lease"))?;
+        Ok(())
+    }
+
+    fn take_over_notifications(
+        &self,
+        recipient: &str,
+        holder: &str,
+        now: i64,
+        lease_until: i64,
+        max_attempts: i64,
+    ) -> Result<Vec<TakenOver>, AccountError> {
+        let conn = self.conn();
+        // One statement, so one writer at a time: a second notifier's UPDATE sees the new lease.
+        let mut statement = conn
+            .prepare_cached(
+                "UPDATE setguard_notifications
+                 SET lease_holder = ?1, lease_until_unix = ?2
+                 WHERE recipient = ?3 AND lease_until_unix < ?4
+                   AND NOT EXISTS (SELECT 1 FROM setguard_delivery_attempts a
+                                   WHERE a.notification = setguard_notifications.id
+                                     AND a.delivered = 1)
+                   AND (SELECT count(*) FROM setguard_delivery_attempts a
+                        WHERE a.notification = setguard_notifications.id) < ?5
+                 RETURNING id, production, seq, kind,
+                     (SELECT count(*) FROM setguard_delivery_attempts a
+                      WHERE a.notification = setguard_notifications.id)",
+            )
+            .map_err(self.err("taking over notifications"))?;
+        let rows = statement
+            .query_map(
+                params![holder, lease_until, recipient, now, max_attempts],
+                |r| {
+                    Ok(TakenOver {
+                        id: r.get(0)?,
+                        production: r.get(1)?,
+                        seq: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                        kind: r.get(3)?,
+                        attempts: u32::try_from(r.get::<_, i64>(4)?).unwrap_or(u32::MAX),
+                    })
+                },
+            )
+            .map_err(self.err("taking over notifications"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(self.err("taking over notifications"))
     }
 
     fn record_attempt(
@@ -581,5 +676,92 @@ impl Directory for SqliteDirectory {
             .map_err(self.err("reading delivery attempts"))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(self.err("reading delivery attempts"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An account file left at schema 3 by an older setguard, with a delivered notification
+    /// and one whose server stopped after one failed attempt: after migration 4 the delivered
+    /// one is over, the other is taken over once, with its attempt counted.
+    #[test]
+    fn migration_4_leaves_delivered_notifications_alone_and_the_others_to_take_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .unwrap();
+            conn.execute_batch(
+                "CREATE TABLE setguard_accounts_migrations (
+                    version    INTEGER PRIMARY KEY,
+                    applied_at TEXT NOT NULL DEFAULT 'then'
+                )",
+            )
+            .unwrap();
+            for (version, sql) in &MIGRATIONS[..3] {
+                conn.execute_batch(sql).unwrap();
+                conn.execute(
+                    "INSERT INTO setguard_accounts_migrations (version) VALUES (?1)",
+                    [version],
+                )
+                .unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO setguard_notifications (id, production, seq, recipient, kind, claimed_unix)
+                 VALUES (1, 'p', 5, 'webhook:w', 'walkout', 100), (2, 'p', 6, 'webhook:w', 'walkout', 100);
+                 INSERT INTO setguard_delivery_attempts (notification, at_unix, outcome, delivered)
+                 VALUES (1, 100, 'HTTP 204', 1), (2, 100, 'HTTP 500', 0);",
+            )
+            .unwrap();
+        }
+        let dir_ = SqliteDirectory::open(&path).unwrap();
+        let taken = dir_
+            .take_over_notifications("webhook:w", "me", 1_000, 1_010, 8)
+            .unwrap();
+        assert_eq!(
+            taken,
+            [TakenOver {
+                id: 2,
+                production: "p".to_owned(),
+                seq: 6,
+                kind: "walkout".to_owned(),
+                attempts: 1,
+            }]
+        );
+        // Held now: not taken again, by anyone, until the lease runs out.
+        assert!(
+            dir_.take_over_notifications("webhook:w", "other", 1_005, 1_015, 8)
+                .unwrap()
+                .is_empty()
+        );
+        // Only its holder renews it; an ended lease is renewed by no one, taken by no one.
+        assert!(!dir_.renew_lease(2, "other", 2_000).unwrap());
+        assert!(dir_.renew_lease(2, "me", 2_000).unwrap());
+        dir_.end_lease(2, "me").unwrap();
+        assert!(!dir_.renew_lease(2, "me", 3_000).unwrap());
+        assert!(
+            dir_.take_over_notifications("webhook:w", "other", 5_000, 5_010, 8)
+                .unwrap()
+                .is_empty()
+        );
+        // Out of attempts: not taken over; with one left, it is.
+        let third = dir_
+            .claim_notification("p", 7, "webhook:w", "walkout", 100, "gone", 100)
+            .unwrap()
+            .unwrap();
+        for _ in 0..2 {
+            dir_.record_attempt(third, 100, "HTTP 500", false).unwrap();
+        }
+        let taken = dir_
+            .take_over_notifications("webhook:w", "me", 5_000, 5_010, 2)
+            .unwrap();
+        assert!(taken.is_empty(), "{taken:?}");
+        let taken = dir_
+            .take_over_notifications("webhook:w", "me", 5_000, 5_010, 3)
+            .unwrap();
+        assert_eq!((taken.len(), taken[0].id, taken[0].attempts), (1, third, 2));
     }
 }
