@@ -507,8 +507,10 @@ impl Queued for Ticket {
 }
 
 impl Drop for Ticket {
-    /// A ticket let go of without waiting still takes its turn: the queue behind it would
-    /// otherwise wait for a leader that never comes.
+    /// A ticket let go of without waiting still waits for its append (committed or refused),
+    /// so that whatever was judged on top of it finds it recorded: the server never lets one
+    /// go (it hands each to a blocking task at once), so this is for other callers. It blocks:
+    /// do not drop one on an async thread.
     fn drop(&mut self) {
         if self.answer.is_some() {
             let _ = self.finish();

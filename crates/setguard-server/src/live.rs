@@ -7,10 +7,12 @@
 //! next command is judged on the state after them and queued behind them, so one production's
 //! commands share fsyncs instead of taking turns at them. Nobody is answered, and nothing is
 //! shown, before it is durable: a command's caller waits for its own commit, a view waits for
-//! every commit of the state it reads, and set boards are told only of durable records. If a
-//! commit fails, everything queued on top of it is refused by the ledger, the production is
-//! dropped from memory and loaded again from what the ledger holds, and the commands that were
-//! queued on it are judged again.
+//! every commit of the state it reads, and set boards are told only of durable records; an
+//! answer that records nothing (a refusal of authority, an invalid command) also waits for the
+//! events it was judged after. If a commit fails, everything queued on top of it is refused by
+//! the ledger and the production is dropped from memory, to be loaded again from what the ledger
+//! holds. The commands refused for being queued on it are judged again; those in the failed
+//! commit itself (a full disk fails every append of the batch) answer with the ledger's error.
 //!
 //! Where the ledger commits on submission (PostgreSQL, several servers), another server may
 //! have appended first: the ledger answers `Conflict`, the events recorded meanwhile are read
@@ -75,6 +77,17 @@ impl Held {
         self.durable.borrow().failed
     }
 
+    /// Marks the state in memory as not the ledger's: it is loaded again before anyone uses it.
+    fn fail(&self) {
+        self.durable.send_modify(|d| d.failed = true);
+    }
+
+    /// Whether everything up to `seq` is durable now, without waiting.
+    fn is_durable_to(&self, seq: u64) -> bool {
+        let d = self.durable.borrow();
+        !d.failed && d.head.seq >= seq
+    }
+
     /// Records that the ledger holds everything up to `head`.
     fn made_durable(&self, head: Head) {
         self.durable.send_if_modified(|d| {
@@ -93,6 +106,25 @@ impl Held {
             Ok(d) => !d.failed,
             // The sender lives as long as `self`.
             Err(_) => false,
+        }
+    }
+}
+
+/// Marks a production failed when dropped armed: on every way out of applying or settling
+/// events that is not their success (an error, a panic, a task cancelled at shutdown), so that
+/// no one waits for a durable head that will never come, or reads a state half applied.
+struct FailUnlessDone(Option<Arc<Held>>);
+
+impl FailUnlessDone {
+    fn done(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for FailUnlessDone {
+    fn drop(&mut self) {
+        if let Some(held) = self.0.take() {
+            held.fail();
         }
     }
 }
@@ -151,6 +183,9 @@ pub struct Productions {
     store: Arc<dyn Store>,
     key: Arc<NodeKey>,
     live: std::sync::Mutex<HashMap<ProductionId, Arc<Held>>>,
+    /// Counts the productions dropped from memory: a load that started before one was dropped
+    /// may have read a ledger older than what was acknowledged since, and is done again.
+    forgotten: std::sync::atomic::AtomicU64,
     changes: broadcast::Sender<Change>,
 }
 
@@ -161,6 +196,7 @@ impl Productions {
             store,
             key: Arc::new(key),
             live: std::sync::Mutex::new(HashMap::new()),
+            forgotten: std::sync::atomic::AtomicU64::new(0),
             changes,
         }
     }
@@ -184,27 +220,37 @@ impl Productions {
     /// The production, loaded on first use. `NoProduction` when the ledger has no events for
     /// it (a production exists once it is opened).
     async fn get(&self, id: &ProductionId) -> Result<Arc<Held>, LiveError> {
-        if let Some(l) = self.cached(id) {
-            return Ok(l);
+        use std::sync::atomic::Ordering;
+        for _ in 0..RETRIES {
+            if let Some(l) = self.cached(id) {
+                return Ok(l);
+            }
+            let forgotten = self.forgotten.load(Ordering::SeqCst);
+            let (store, key, stream) = (self.store.clone(), self.key.clone(), id.clone());
+            let loaded = blocking(move || snapshot::load(store.as_ref(), &stream, &key)).await?;
+            if loaded.head.seq == 0 {
+                return Err(LiveError::NoProduction(id.clone()));
+            }
+            let mut map = self.live.lock().unwrap_or_else(|e| e.into_inner());
+            // Two requests may have loaded it at once: the first one kept wins.
+            if let Some(l) = map.get(id) {
+                return Ok(l.clone());
+            }
+            if self.forgotten.load(Ordering::SeqCst) != forgotten {
+                continue;
+            }
+            tracing::info!(
+                production = %id,
+                events = loaded.head.seq,
+                from = ?loaded.from,
+                replayed = loaded.replayed,
+                "loaded production"
+            );
+            let held = Held::new(loaded.state, loaded.head);
+            map.insert(id.clone(), held.clone());
+            return Ok(held);
         }
-        let (store, key, stream) = (self.store.clone(), self.key.clone(), id.clone());
-        let loaded = blocking(move || snapshot::load(store.as_ref(), &stream, &key)).await?;
-        if loaded.head.seq == 0 {
-            return Err(LiveError::NoProduction(id.clone()));
-        }
-        tracing::info!(
-            production = %id,
-            events = loaded.head.seq,
-            from = ?loaded.from,
-            replayed = loaded.replayed,
-            "loaded production"
-        );
-        let mut map = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        // Two requests may have loaded it at once: the first one kept wins.
-        Ok(map
-            .entry(id.clone())
-            .or_insert_with(|| Held::new(loaded.state, loaded.head))
-            .clone())
+        Err(LiveError::Busy)
     }
 
     fn cached(&self, id: &ProductionId) -> Option<Arc<Held>> {
@@ -221,6 +267,8 @@ impl Productions {
         let mut map = self.live.lock().unwrap_or_else(|e| e.into_inner());
         if map.get(id).is_some_and(|h| Arc::ptr_eq(h, held)) {
             map.remove(id);
+            self.forgotten
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             tracing::warn!(production = %id, "a commit failed: the production is loaded again");
         }
     }
@@ -234,12 +282,19 @@ impl Productions {
         for _ in 0..RETRIES {
             let held = self.get(id).await?;
             let g = held.live.read().await;
-            // The read lock keeps new commands out meanwhile: this waits for at most the
-            // commits under way.
-            if held.durable_to(g.head.seq).await {
+            if held.is_durable_to(g.head.seq) {
                 return Ok(f(&g.state, g.head));
             }
+            // Commits are under way: wait for them without holding commands back, then look
+            // again. If more were queued meanwhile, wait holding the lock, for at most those.
+            let seq = g.head.seq;
             drop(g);
+            if held.durable_to(seq).await {
+                let g = held.live.read().await;
+                if held.durable_to(g.head.seq).await {
+                    return Ok(f(&g.state, g.head));
+                }
+            }
             self.forget(id, &held);
         }
         Err(LiveError::Busy)
@@ -255,12 +310,29 @@ impl Productions {
         if !matches!(cmd, Command::OpenProduction { .. }) {
             return Err(LiveError::Internal("open takes open-production".to_owned()));
         }
-        self.live
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(id.clone())
-            .or_insert_with(|| Held::new(State::new(), Head::EMPTY));
-        self.record(id, None, &cmd, Some(now), None).await
+        // Only a production the ledger does not hold starts empty in memory: one that exists
+        // is loaded, and the open is judged (and refused) on it.
+        match self.get(id).await {
+            Ok(_) => {}
+            Err(LiveError::NoProduction(_)) => {
+                self.live
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(id.clone())
+                    .or_insert_with(|| Held::new(State::new(), Head::EMPTY));
+            }
+            Err(e) => return Err(e),
+        }
+        let opened = self.record(id, None, &cmd, Some(now), None).await;
+        if !matches!(&opened, Ok(e) if e.refused.is_empty()) {
+            // A failed open leaves no empty production behind to be shown.
+            if let Some(held) = self.cached(id) {
+                if held.live.read().await.head.seq == 0 {
+                    self.forget(id, &held);
+                }
+            }
+        }
+        opened
     }
 
     /// Judges `cmd`, given through the server by `caller`, on the production as it stands now.
@@ -386,7 +458,16 @@ impl Productions {
                 self.forget(id, &held);
                 continue;
             }
-            let Some((events, out)) = decide(&g.state)? else {
+            let decided = decide(&g.state);
+            // An answer that records nothing (a refusal of authority, an invalid command,
+            // nothing to import) is given only on what is durable: on the state after queued
+            // events whose commit then failed, it would be an answer the ledger never backs.
+            if !matches!(decided, Ok(Some(_))) && !held.durable_to(g.head.seq).await {
+                drop(g);
+                self.forget(id, &held);
+                continue;
+            }
+            let Some((events, out)) = decided? else {
                 return Ok(None);
             };
             let pending = match self.submit(id, g.head, &events).await {
@@ -405,14 +486,22 @@ impl Productions {
                 Err(e) => return Err(e),
             };
             let appended = pending.appended();
+            // Waited for from now on, whatever becomes of this task.
+            let settling = self.settle(id, &held, pending);
+            let applying = FailUnlessDone(Some(held.clone()));
             let mut recorded = Vec::with_capacity(events.len());
             for (seq, ev) in (appended.first_seq..).zip(events) {
                 g.state.apply(&ev);
                 recorded.push((seq, ev));
             }
             g.head = head_of(appended);
+            applying.done();
             drop(g);
-            match self.settle(id, &held, pending).await {
+            let settled = settling
+                .await
+                .map_err(|e| LiveError::Internal(format!("a ledger task failed: {e}")))
+                .and_then(|r| r.map_err(LiveError::from));
+            match settled {
                 Ok(()) => return Ok(Some((recorded, out))),
                 Err(LiveError::Ledger(LedgerError::Conflict { .. })) => {
                     // Queued behind a commit that failed (or another writer of the same file):
@@ -444,31 +533,27 @@ impl Productions {
         blocking(move || store.submit(&stream, expected, &batch)).await
     }
 
-    /// Waits for a submitted append off the async threads. What it leads to (the durable head,
-    /// the boards told, or the production marked failed) is done on that thread too, so that
-    /// a caller who stops waiting changes nothing of it.
-    async fn settle(
+    /// Waits for a submitted append on a blocking thread, started at once: what it leads to
+    /// (the durable head and the boards told, or the production marked failed) happens there,
+    /// so a caller who stops waiting changes nothing of it.
+    fn settle(
         &self,
         id: &ProductionId,
         held: &Arc<Held>,
         pending: PendingAppend,
-    ) -> Result<(), LiveError> {
+    ) -> tokio::task::JoinHandle<Result<(), LedgerError>> {
         let (held, changes, production) = (held.clone(), self.changes.clone(), id.clone());
-        blocking(move || match pending.wait() {
-            Ok(a) => {
-                held.made_durable(head_of(a));
-                let _ = changes.send(Change {
-                    production,
-                    seq: a.last_seq,
-                });
-                Ok(())
-            }
-            Err(e) => {
-                held.durable.send_modify(|d| d.failed = true);
-                Err(e)
-            }
+        let unsettled = FailUnlessDone(Some(held.clone()));
+        tokio::task::spawn_blocking(move || {
+            let a = pending.wait()?;
+            held.made_durable(head_of(a));
+            unsettled.done();
+            let _ = changes.send(Change {
+                production,
+                seq: a.last_seq,
+            });
+            Ok(())
         })
-        .await
     }
 
     /// Another server recorded `id` up to `seq`: if this server holds the production and is
@@ -554,12 +639,14 @@ impl Productions {
         }
         let (store, stream, from) = (self.store.clone(), id.clone(), g.head.seq + 1);
         let tail = blocking(move || store.read(&stream, from)).await?;
+        let mut outcome = Ok(());
         for r in tail {
             if r.seq != g.head.seq + 1 || r.prev_hash != g.head.hash {
-                return Err(LiveError::Ledger(LedgerError::Corrupt {
+                outcome = Err(LiveError::Ledger(LedgerError::Corrupt {
                     seq: r.seq,
                     why: format!("it does not follow record {}", g.head.seq),
                 }));
+                break;
             }
             g.state.apply(&r.event);
             g.head = Head {
@@ -567,8 +654,9 @@ impl Productions {
                 hash: r.hash,
             };
         }
+        // What was applied is the ledger's, durable, even when a later record is refused.
         held.made_durable(g.head);
-        Ok(())
+        outcome
     }
 }
 

@@ -8,7 +8,7 @@ use setguard_ledger::verify::verify_store;
 use setguard_ledger::{
     ChainHash, Checkpoint, Head, LedgerError, NodeKey, PendingAppend, Record, Snapshot, Store,
 };
-use setguard_server::live::Productions;
+use setguard_server::live::{LiveError, Productions};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -101,6 +101,20 @@ async fn register_all_at_once(break_at: usize) {
     );
     productions.open(&id, open, at).await.unwrap();
 
+    // Views all the while: each must show a head the ledger holds (never the head of events
+    // still committing, which a failed commit would leave the ledger without).
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (p, id, done) = (productions.clone(), id.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                seen.push(p.view(&id, |_, head| head).await.expect("a view"));
+                tokio::task::yield_now().await;
+            }
+            seen
+        })
+    };
     let tasks: Vec<_> = (0..ITEMS)
         .map(|i| {
             let (p, id) = (productions.clone(), id.clone());
@@ -119,6 +133,8 @@ async fn register_all_at_once(break_at: usize) {
         assert!(done.refused.is_empty(), "{:?}", done.refused);
         seqs.extend(done.recorded.iter().map(|(s, _)| *s));
     }
+    done.store(true, Ordering::SeqCst);
+    let seen = watcher.await.unwrap();
     seqs.sort_unstable();
     // Each recorded once: the seqs answered are exactly those after the opening.
     assert_eq!(
@@ -139,6 +155,11 @@ async fn register_all_at_once(break_at: usize) {
 
     let records = store.read(&id, 1).unwrap();
     assert_eq!(records.len(), ITEMS + 1);
+    assert!(!seen.is_empty());
+    for head in &seen {
+        let seq = usize::try_from(head.seq).unwrap();
+        assert_eq!(records[seq - 1].hash, head.hash, "a view showed seq {seq}");
+    }
     assert!(
         verify_store(store.as_ref(), &id, Some(&public), None)
             .unwrap()
@@ -167,4 +188,53 @@ async fn many_commands_at_once_on_one_production_are_each_recorded_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_failed_commit_loses_none_of_the_commands_queued_on_it() {
     register_all_at_once(8).await;
+}
+
+/// Opening a production the ledger already holds, on a server that has not loaded it yet, is
+/// judged on the production as recorded: refused, and nothing of it is shown empty meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_a_production_the_ledger_holds_is_refused_on_its_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("set.db");
+    let id = ProductionId::parse("pipeline").unwrap();
+    let open: Command = serde_json::from_str(
+        r#"{"do":"open-production","id":"pipeline","name":"Pipeline","policy":"standard","timezone":"America/Denver"}"#,
+    )
+    .unwrap();
+    let at = setguard_core::At::from_naive(
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+            .unwrap()
+            .and_hms_opt(8, 0, 0)
+            .unwrap(),
+    );
+    {
+        let store = Arc::new(SqliteStore::open(&path, NodeKey::ephemeral()).unwrap());
+        let first = Productions::new(store, NodeKey::ephemeral());
+        first.open(&id, open.clone(), at).await.unwrap();
+        let cmd: Command = serde_json::from_str(
+            r#"{"do":"register-item","id":"colt-1","kind":"functional","class":"revolver","calibre":".45 Colt","serial":"S-1"}"#,
+        )
+        .unwrap();
+        assert!(
+            first
+                .execute(&id, None, &cmd)
+                .await
+                .unwrap()
+                .refused
+                .is_empty()
+        );
+    }
+    let store = Arc::new(SqliteStore::open(&path, NodeKey::ephemeral()).unwrap());
+    let second = Productions::new(store.clone(), NodeKey::ephemeral());
+    // Later than anything recorded (the register-item above is stamped with today's clock).
+    let later = at.plus_hours(15);
+    match second.open(&id, open, later).await {
+        Err(LiveError::Invalid(inv)) => assert!(inv.message.contains("already open"), "{inv:?}"),
+        other => panic!("a second open must be refused as already open: {other:?}"),
+    }
+    let items = second
+        .view(&id, |state, head| (state.items.len(), head.seq))
+        .await
+        .unwrap();
+    assert_eq!(items, (1, store.head(&id).unwrap().seq));
 }
