@@ -77,6 +77,21 @@ impl Store for Flaky {
 
 const ITEMS: usize = 64;
 
+/// The production's opening, and when: this morning.
+fn opening() -> (Command, setguard_core::At) {
+    let open = serde_json::from_str(
+        r#"{"do":"open-production","id":"pipeline","name":"Pipeline","policy":"standard","timezone":"America/Denver"}"#,
+    )
+    .unwrap();
+    let at = setguard_core::At::from_naive(
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+            .unwrap()
+            .and_hms_opt(8, 0, 0)
+            .unwrap(),
+    );
+    (open, at)
+}
+
 async fn register_all_at_once(break_at: usize) {
     let dir = tempfile::tempdir().unwrap();
     let key = NodeKey::ephemeral();
@@ -89,16 +104,7 @@ async fn register_all_at_once(break_at: usize) {
     });
     let productions = Arc::new(Productions::new(store.clone(), NodeKey::ephemeral()));
     let id = ProductionId::parse("pipeline").unwrap();
-    let open: Command = serde_json::from_str(
-        r#"{"do":"open-production","id":"pipeline","name":"Pipeline","policy":"standard","timezone":"America/Denver"}"#,
-    )
-    .unwrap();
-    let at = setguard_core::At::from_naive(
-        chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
-            .unwrap()
-            .and_hms_opt(8, 0, 0)
-            .unwrap(),
-    );
+    let (open, at) = opening();
     productions.open(&id, open, at).await.unwrap();
 
     // Views all the while: each must show a head the ledger holds (never the head of events
@@ -197,16 +203,7 @@ async fn opening_a_production_the_ledger_holds_is_refused_on_its_record() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("set.db");
     let id = ProductionId::parse("pipeline").unwrap();
-    let open: Command = serde_json::from_str(
-        r#"{"do":"open-production","id":"pipeline","name":"Pipeline","policy":"standard","timezone":"America/Denver"}"#,
-    )
-    .unwrap();
-    let at = setguard_core::At::from_naive(
-        chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
-            .unwrap()
-            .and_hms_opt(8, 0, 0)
-            .unwrap(),
-    );
+    let (open, at) = opening();
     {
         let store = Arc::new(SqliteStore::open(&path, NodeKey::ephemeral()).unwrap());
         let first = Productions::new(store, NodeKey::ephemeral());
