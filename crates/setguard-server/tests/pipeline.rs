@@ -223,8 +223,8 @@ async fn opening_a_production_the_ledger_holds_is_refused_on_its_record() {
     }
     let store = Arc::new(SqliteStore::open(&path, NodeKey::ephemeral()).unwrap());
     let second = Productions::new(store.clone(), NodeKey::ephemeral());
-    // Later than anything recorded (the register-item above is stamped with today's clock).
-    let later = at.plus_hours(15);
+    // Later than anything recorded (the register-item above is stamped with the clock).
+    let later = setguard_server::clock::local_now("America/Denver").plus_hours(1);
     match second.open(&id, open, later).await {
         Err(LiveError::Invalid(inv)) => assert!(inv.message.contains("already open"), "{inv:?}"),
         other => panic!("a second open must be refused as already open: {other:?}"),
