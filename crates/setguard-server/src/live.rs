@@ -30,6 +30,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{RwLock, broadcast, watch};
 
+/// Records read at a time by the reads that filter a long production.
+const PAGE: usize = 4096;
+
 /// How many times a command is judged again after losing a race to another server, or after a
 /// commit it was queued behind failed.
 const RETRIES: usize = 8;
@@ -612,6 +615,71 @@ impl Productions {
             return Err(LiveError::NoProduction(id.clone()));
         }
         Ok(records)
+    }
+
+    /// The records of a production that `keep` keeps, in seq order, read a page at a time: an
+    /// item's history on a long production never holds the whole record in memory. 404 for a
+    /// production this ledger does not hold.
+    pub async fn records_where(
+        &self,
+        id: &ProductionId,
+        keep: impl Fn(&setguard_ledger::Record) -> bool + Send + 'static,
+    ) -> Result<Vec<setguard_ledger::Record>, LiveError> {
+        let (store, stream) = (self.store.clone(), id.clone());
+        let (kept, any) = blocking(move || {
+            let (mut kept, mut from, mut any) = (Vec::new(), 1, false);
+            loop {
+                let page = store.read_page(&stream, from, PAGE)?;
+                let full = page.len() == PAGE;
+                any |= !page.is_empty();
+                if let Some(last) = page.last() {
+                    from = last.seq + 1;
+                }
+                kept.extend(page.into_iter().filter(|r| keep(r)));
+                if !full {
+                    return Ok((kept, any));
+                }
+            }
+        })
+        .await?;
+        if !any {
+            return Err(LiveError::NoProduction(id.clone()));
+        }
+        Ok(kept)
+    }
+
+    /// The records of a production from the first one on `day` or later (its charts of the
+    /// last days), found by bisection: a record's time never goes back along its stream (the
+    /// core refuses a command before the record's last time). 404 for a production this ledger
+    /// does not hold.
+    pub async fn records_since(
+        &self,
+        id: &ProductionId,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<setguard_ledger::Record>, LiveError> {
+        let (store, stream) = (self.store.clone(), id.clone());
+        let records = blocking(move || {
+            let head = store.head(&stream)?;
+            let (mut lo, mut hi) = (1, head.seq + 1);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                let before = store
+                    .read_page(&stream, mid, 1)?
+                    .first()
+                    .is_some_and(|r| r.event.at.date() < day);
+                if before {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            if head.seq == 0 {
+                return Ok(None);
+            }
+            store.read(&stream, lo).map(Some)
+        })
+        .await?;
+        records.ok_or_else(|| LiveError::NoProduction(id.clone()))
     }
 
     /// Every signed checkpoint of a production, in seq order (for reports, which print the one

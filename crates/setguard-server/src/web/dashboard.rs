@@ -182,7 +182,13 @@ pub async fn show(State(app): State<App>, signed: Option<Signed>) -> Result<Resp
         if !allowed {
             continue;
         }
-        let records = app.productions.records(&id, 1).await?;
+        let first = app
+            .productions
+            .view(&id, |state, _| {
+                clock::now_for(state).date() - chrono::Duration::days(DAYS - 1)
+            })
+            .await?;
+        let records = app.productions.records_since(&id, first).await?;
         rows.push(
             app.productions
                 .view(&id, |state, _| row(state, &records))

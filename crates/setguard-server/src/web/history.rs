@@ -119,7 +119,17 @@ async fn history(
         )
     };
     let item = ItemId::parse(raw_item).map_err(|_| missing())?;
-    let records = app.productions.records(&m.production, 1).await?;
+    // Only the records that name the item are kept (its id in the payload first, as a cheap
+    // sieve; `timeline` then reads each one properly).
+    let needle = format!("\"{item}\"").into_bytes();
+    let records = app
+        .productions
+        .records_where(&m.production, move |r| {
+            r.payload
+                .windows(needle.len())
+                .any(|w| w == needle.as_slice())
+        })
+        .await?;
     let found = app
         .productions
         .view(&m.production, |state, _| {
