@@ -1,6 +1,7 @@
 //! The pages as a person uses them, in a real headless Chromium driven over WebDriver
 //! (`fantoccini`): signing in, the armorer's console through a safe hand-over and back, a refusal
-//! shown where the button was pressed, and the set board changing live while another session acts.
+//! shown where the button was pressed, the set board changing live while another session acts,
+//! an anonymous concern, and the crew list imported from a file chosen in the file picker.
 //!
 //! Each test runs the server in-process on 127.0.0.1:0 over a SQLite ledger in a temporary
 //! directory, starts its own `chromedriver` on a free port (killed with its browser when the test
@@ -694,5 +695,93 @@ async fn an_anonymous_concern_from_the_posted_link() {
         .find(|r| matches!(r.event.body, setguard_core::EventBody::ConcernRaised { .. }))
         .expect("the concern is recorded");
     assert_eq!(raised.event.by, None);
+    screenshots_saved(TEST);
+}
+
+/// The producer brings the crew list in from the office's CSV file: chosen in the browser's file
+/// picker (a real multipart upload), checked (nothing saved), then imported from the text the
+/// check kept, in one commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_crew_list_imported_from_a_file() {
+    const TEST: &str = "import-crew";
+    const IMPORT: &str = "/productions/dusty-creek/import";
+    if !browser_installed(TEST) {
+        return;
+    }
+    let s = server();
+    s.demo().await;
+    let base = serve(&s).await;
+    let id = setguard_core::ProductionId::parse("dusty-creek").expect("id");
+    let commits = |s: &Server| {
+        let productions = s.productions.clone();
+        let id = id.clone();
+        async move {
+            productions
+                .checkpoints(&id)
+                .await
+                .expect("checkpoints")
+                .len()
+        }
+    };
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/imports/crew.csv");
+    let file = file.canonicalize().expect("the example crew list");
+
+    let mut office = Browser::open(TEST, &base).await;
+    office.signed_in("pat", IMPORT).await;
+    office
+        .find("input[name=\"kind\"][value=\"crew\"]")
+        .await
+        .click()
+        .await
+        .expect("crew");
+    office
+        .find("#file")
+        .await
+        .send_keys(&file.display().to_string())
+        .await
+        .expect("choosing the file");
+    office.shot("chosen").await;
+    let before = commits(&s).await;
+    let check = office.find("button[value=\"check\"]").await;
+    office.submit_with(&check).await;
+    let notice = office.text("#result .notice").await;
+    assert!(notice.starts_with("Check passed"), "{notice}");
+    assert!(
+        office.text("#result ol.lines").await.contains("Line 2"),
+        "each line says what it would record"
+    );
+    assert_eq!(commits(&s).await, before, "a check saves nothing");
+    office.shot("checked").await;
+
+    // The file's text was kept in the box: Import without choosing it again.
+    let kept = office
+        .client
+        .execute("return document.querySelector('#text').value;", vec![])
+        .await
+        .expect("the box");
+    assert!(
+        kept.as_str().is_some_and(|t| t.contains("Rosa Diaz")),
+        "{kept}"
+    );
+    let import = office.find("button[value=\"import\"]").await;
+    office.submit_with(&import).await;
+    let notice = office.text("#result .notice").await;
+    assert!(notice.starts_with("Imported"), "{notice}");
+    assert_eq!(commits(&s).await, before + 1, "one commit");
+    office.shot("imported").await;
+    office.close().await;
+
+    let known = s
+        .productions
+        .view(&id, |state, _| {
+            state
+                .people
+                .keys()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+        })
+        .await
+        .expect("view");
+    assert!(known.iter().any(|p| p == "ben"), "{known:?}");
     screenshots_saved(TEST);
 }
