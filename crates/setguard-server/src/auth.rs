@@ -142,14 +142,19 @@ pub struct Member {
 pub async fn member(app: &App, signed: &Signed, raw_id: &str) -> Result<Member, ApiError> {
     let production = crate::api::production_id(raw_id)?;
     let administrator = signed.session.admin;
-    let (accounts, username, stream) = (
-        app.accounts.clone(),
-        signed.session.username.clone(),
-        production.to_string(),
-    );
-    let person = match accounts.recent_person_in(&username, &stream) {
+    let person = match app
+        .accounts
+        .recent_person_in(&signed.session.username, production.as_str())
+    {
         Some(known) => known,
-        None => blocking(move || accounts.person_in(&username, &stream)).await?,
+        None => {
+            let (accounts, username, stream) = (
+                app.accounts.clone(),
+                signed.session.username.clone(),
+                production.to_string(),
+            );
+            blocking(move || accounts.person_in(&username, &stream)).await?
+        }
     };
     let person = match person {
         Some(p) => Some(PersonId::parse(&p).map_err(|e| ApiError::internal(e.to_string()))?),

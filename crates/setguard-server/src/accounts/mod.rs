@@ -103,8 +103,10 @@ const RECENT_MAX: usize = 10_000;
 /// commands does not cost two reads of the account store per request.
 #[derive(Debug, Default)]
 struct Recent {
-    sessions: HashMap<String, (Session, Instant)>,
-    links: HashMap<(String, String), (Option<String>, Instant)>,
+    /// By the token's SHA-256.
+    sessions: HashMap<[u8; 32], (Session, Instant)>,
+    /// By account, then production: looked up without building a key.
+    links: HashMap<String, HashMap<String, (Option<String>, Instant)>>,
 }
 
 /// How many wrong attempts lock a secret, for how long, and how long a session lasts.
@@ -326,10 +328,12 @@ impl Accounts {
                 if recent.sessions.len() >= RECENT_MAX {
                     recent.sessions.clear();
                 }
-                recent.sessions.insert(digest, (s.clone(), Instant::now()));
+                recent
+                    .sessions
+                    .insert(secrets::digest_bytes(token), (s.clone(), Instant::now()));
             }
             None => {
-                recent.sessions.remove(&digest);
+                recent.sessions.remove(&secrets::digest_bytes(token));
             }
         }
         Ok(found)
@@ -342,7 +346,7 @@ impl Accounts {
             return None;
         }
         let recent = self.recent();
-        let (s, at) = recent.sessions.get(&secrets::digest(token))?;
+        let (s, at) = recent.sessions.get(&secrets::digest_bytes(token))?;
         (at.elapsed() < RECENT_FOR && s.expires_unix > now_unix).then(|| s.clone())
     }
 
@@ -350,9 +354,7 @@ impl Accounts {
     /// [`Accounts::person_in`]).
     pub fn recent_person_in(&self, username: &str, production: &str) -> Option<Option<String>> {
         let recent = self.recent();
-        let (person, at) = recent
-            .links
-            .get(&(username.to_owned(), production.to_owned()))?;
+        let (person, at) = recent.links.get(username)?.get(production)?;
         (at.elapsed() < RECENT_FOR).then(|| person.clone())
     }
 
@@ -367,7 +369,7 @@ impl Accounts {
             return Ok(());
         }
         let digest = secrets::digest(token);
-        self.recent().sessions.remove(&digest);
+        self.recent().sessions.remove(&secrets::digest_bytes(token));
         self.dir.end_session(&digest)
     }
 
@@ -388,9 +390,9 @@ impl Accounts {
         if !self.dir.exists(username)? {
             return Err(AccountError::NoAccount(username.to_owned()));
         }
-        self.recent()
-            .links
-            .remove(&(username.to_owned(), production.to_owned()));
+        if let Some(of) = self.recent().links.get_mut(username) {
+            of.remove(production);
+        }
         if self.dir.insert_link(username, production, person)? {
             return Ok(());
         }
@@ -422,10 +424,11 @@ impl Accounts {
         if recent.links.len() >= RECENT_MAX {
             recent.links.clear();
         }
-        recent.links.insert(
-            (username.to_owned(), production.to_owned()),
-            (person.clone(), Instant::now()),
-        );
+        recent
+            .links
+            .entry(username.to_owned())
+            .or_default()
+            .insert(production.to_owned(), (person.clone(), Instant::now()));
         Ok(person)
     }
 

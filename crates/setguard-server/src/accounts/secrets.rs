@@ -180,7 +180,12 @@ pub(super) fn is_token(s: &str) -> bool {
 
 /// The SHA-256 of a token, in lowercase hex: what the sessions table keeps instead of it.
 pub(super) fn digest(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    hex(&digest_bytes(token))
+}
+
+/// The SHA-256 of a token: what the server's memory of recent sessions is keyed by.
+pub(super) fn digest_bytes(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 fn hex(bytes: &[u8]) -> String {
