@@ -849,14 +849,8 @@ async fn two_notifiers_over_one_sqlite_store_deliver_once() {
 
 #[tokio::test]
 async fn two_notifiers_over_one_postgres_deliver_once() {
-    let server = match std::env::var("SETGUARD_TEST_POSTGRES") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            eprintln!(
-                "the PostgreSQL notification test was skipped: SETGUARD_TEST_POSTGRES is not set"
-            );
-            return;
-        }
+    let Some(server) = postgres_server("notification") else {
+        return;
     };
     let db = TestDatabase::create(server, "once").await;
     two_notifiers_deliver_once(&db.url, "dusty-creek").await;
@@ -995,14 +989,8 @@ async fn a_delivery_whose_server_stopped_is_taken_over_over_sqlite() {
 
 #[tokio::test]
 async fn a_delivery_whose_server_stopped_is_taken_over_over_postgres() {
-    let server = match std::env::var("SETGUARD_TEST_POSTGRES") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            eprintln!(
-                "the PostgreSQL take-over test was skipped: SETGUARD_TEST_POSTGRES is not set"
-            );
-            return;
-        }
+    let Some(server) = postgres_server("take-over") else {
+        return;
     };
     let db = TestDatabase::create(server.clone(), "takeover").await;
     a_stopped_delivery_is_taken_over_and_delivered_once(&db.url).await;
@@ -1061,5 +1049,17 @@ impl Drop for TestDatabase {
             }
         })
         .join();
+    }
+}
+
+/// The PostgreSQL server of `SETGUARD_TEST_POSTGRES`, or `None` after saying the `what` test was
+/// skipped.
+fn postgres_server(what: &str) -> Option<String> {
+    match std::env::var("SETGUARD_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!("the PostgreSQL {what} test was skipped: SETGUARD_TEST_POSTGRES is not set");
+            None
+        }
     }
 }
