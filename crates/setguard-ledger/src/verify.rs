@@ -232,15 +232,8 @@ pub fn verify_store(
     trusted: Option<&VerifyingKey>,
     held: Option<&Checkpoint>,
 ) -> Result<Result<Verified, Broken>, LedgerError> {
-    let records = match store.read(stream, 1) {
-        Ok(r) => r,
-        Err(LedgerError::Corrupt { seq, why }) => {
-            return Ok(Err(broken(seq, Why::Unreadable(why))));
-        }
-        Err(e) => return Err(e),
-    };
-    let checkpoints = match store.checkpoints(stream) {
-        Ok(c) => c,
+    let (records, checkpoints) = match read_for_verify(store, stream) {
+        Ok(read) => read,
         Err(LedgerError::Corrupt { seq, why }) => {
             return Ok(Err(broken(seq, Why::Unreadable(why))));
         }
@@ -250,6 +243,37 @@ pub fn verify_store(
         Some(h) => verify_against(stream.as_str(), &records, &checkpoints, trusted, h),
         None => verify_stream(stream.as_str(), &records, &checkpoints, trusted),
     })
+}
+
+/// The whole of `stream` and the checkpoints that speak for it, read from a ledger that may be
+/// recording while it is read (a live server, or a PostgreSQL backend still finishing the
+/// COMMIT of a client that was killed).
+///
+/// Records and checkpoints are two reads, and a commit can land between them. Read records
+/// first and checkpoints after, and a late commit's checkpoint names seqs beyond the records
+/// read: it would look like a stream cut short. Read checkpoints first, and a late commit's
+/// records would look unsigned. So the checkpoints are read on both sides of the records:
+/// every one read before must find its records (a commit writes both at once, so a missing
+/// one was removed), and of those read after, the ones within the records read cover what
+/// committed in between. Only a checkpoint that appeared after the first read and lies past
+/// the records read is left out: its commit came after the records were read.
+pub fn read_for_verify(
+    store: &dyn Store,
+    stream: &ProductionId,
+) -> Result<(Vec<Record>, Vec<Checkpoint>), LedgerError> {
+    let mut checkpoints = store.checkpoints(stream)?;
+    let records = store.read(stream, 1)?;
+    let known = checkpoints.last().map_or(0, |c| c.seq);
+    let read_to = records.last().map_or(0, |r| r.seq);
+    if read_to > known {
+        checkpoints.extend(
+            store
+                .checkpoints(stream)?
+                .into_iter()
+                .filter(|c| c.seq > known && c.seq <= read_to),
+        );
+    }
+    Ok((records, checkpoints))
 }
 
 fn check_checkpoint(

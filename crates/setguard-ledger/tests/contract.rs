@@ -6,11 +6,15 @@ mod common;
 
 use common::{Fixture, day_started, set_down, stream};
 use ed25519_dalek::VerifyingKey;
+use setguard_core::Event;
 use setguard_core::ProductionId;
 use setguard_core::{STATE_FORMAT, State};
 use setguard_ledger::snapshot::{self, Start};
 use setguard_ledger::verify::verify_store;
-use setguard_ledger::{Appended, ChainHash, Head, LedgerError, NodeKey, Snapshot, Store};
+use setguard_ledger::{
+    Appended, ChainHash, Checkpoint, Head, LedgerError, NodeKey, Record, Snapshot, Store,
+};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn empty_stream_is_at_genesis(store: &dyn Store, _key: &VerifyingKey) {
     let s = stream("rust");
@@ -206,6 +210,76 @@ fn a_stream_written_through_the_store_verifies(store: &dyn Store, key: &Verifyin
             .unwrap()
             .is_ok()
     );
+}
+
+/// A store on which another writer's commit lands just before some of its reads: what a
+/// verifier meets on a live ledger.
+#[derive(Debug)]
+struct CommitsLand<'a> {
+    inner: &'a dyn Store,
+    /// The reads (checkpoints or records, counted from 0) that a commit lands before.
+    before: &'a [usize],
+    reads: AtomicUsize,
+}
+
+impl CommitsLand<'_> {
+    fn reading(&self, s: &ProductionId) {
+        if self
+            .before
+            .contains(&self.reads.fetch_add(1, Ordering::SeqCst))
+        {
+            let head = self.inner.head(s).unwrap();
+            self.inner.append(s, head.seq, &[set_down(99)]).unwrap();
+        }
+    }
+}
+
+impl Store for CommitsLand<'_> {
+    fn append(&self, s: &ProductionId, seq: u64, ev: &[Event]) -> Result<Appended, LedgerError> {
+        self.inner.append(s, seq, ev)
+    }
+    fn read_page(&self, s: &ProductionId, from: u64, n: usize) -> Result<Vec<Record>, LedgerError> {
+        self.reading(s);
+        self.inner.read_page(s, from, n)
+    }
+    fn head(&self, s: &ProductionId) -> Result<Head, LedgerError> {
+        self.inner.head(s)
+    }
+    fn checkpoints(&self, s: &ProductionId) -> Result<Vec<Checkpoint>, LedgerError> {
+        self.reading(s);
+        self.inner.checkpoints(s)
+    }
+    fn streams(&self) -> Result<Vec<ProductionId>, LedgerError> {
+        self.inner.streams()
+    }
+    fn save_snapshot(&self, s: &ProductionId, snap: &Snapshot) -> Result<(), LedgerError> {
+        self.inner.save_snapshot(s, snap)
+    }
+    fn latest_snapshot(&self, s: &ProductionId) -> Result<Option<Snapshot>, LedgerError> {
+        self.inner.latest_snapshot(s)
+    }
+}
+
+/// `setguard verify` on a server that goes on recording: a commit landing between the reads of
+/// the records and of the checkpoints is neither a cut (its checkpoint past the records read)
+/// nor an unsigned record (its records past the checkpoints read). (A stream cut short behind
+/// its checkpoints is still caught: tests/tamper.rs.)
+fn a_ledger_recording_while_it_is_verified_verifies(store: &dyn Store, key: &VerifyingKey) {
+    let s = stream("rust");
+    store.append(&s, 0, &[set_down(1), day_started()]).unwrap();
+    // Reads: the checkpoints, the records, then the checkpoints again.
+    for (before, head) in [(&[0][..], 3), (&[1], 4), (&[1, 2], 5)] {
+        let live = CommitsLand {
+            inner: store,
+            before,
+            reads: AtomicUsize::new(0),
+        };
+        let v = verify_store(&live, &s, Some(key), None)
+            .unwrap()
+            .unwrap_or_else(|b| panic!("commits landing before reads {before:?}: {b}"));
+        assert_eq!(v.head.seq, head, "commits landing before reads {before:?}");
+    }
+    assert_eq!(store.head(&s).unwrap().seq, 6);
 }
 
 fn read_page_returns_at_most_its_limit(store: &dyn Store, _key: &VerifyingKey) {
@@ -429,6 +503,7 @@ contract!(sqlite:
     an_empty_ledger_lists_no_streams,
     each_append_leaves_a_signed_checkpoint_of_its_head,
     a_stream_written_through_the_store_verifies,
+    a_ledger_recording_while_it_is_verified_verifies,
     read_page_returns_at_most_its_limit,
     a_saved_snapshot_replaces_the_one_before,
     a_production_loads_from_its_snapshot_and_the_events_after_it,
@@ -446,6 +521,7 @@ contract!(postgres:
     an_empty_ledger_lists_no_streams,
     each_append_leaves_a_signed_checkpoint_of_its_head,
     a_stream_written_through_the_store_verifies,
+    a_ledger_recording_while_it_is_verified_verifies,
     read_page_returns_at_most_its_limit,
     a_saved_snapshot_replaces_the_one_before,
     a_production_loads_from_its_snapshot_and_the_events_after_it,
