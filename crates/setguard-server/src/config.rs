@@ -50,7 +50,7 @@ tick_seconds = 5
 #
 # Email, through an SMTP server, to each address listed. tls is "none" (plain SMTP, to a relay
 # on this machine or the studio's network; the default), "starttls" (usually port 587) or "tls"
-# (usually port 465); smtp_port is 25 unless given. A login (username, and password or
+# (usually port 465); smtp_port, unless given, is 25, 587 or 465 to match. A login (username, and password or
 # password_env) is sent only over TLS. ca_file: as for a webhook.
 # [notify.email]
 # smtp_host = "smtp.studio.example"
@@ -170,8 +170,9 @@ pub enum SmtpTls {
 #[serde(deny_unknown_fields)]
 pub struct EmailConfig {
     pub smtp_host: String,
-    #[serde(default = "default_smtp_port")]
-    pub smtp_port: u16,
+    /// Unset: the usual port for `tls` ([`EmailConfig::port`]).
+    #[serde(default)]
+    pub smtp_port: Option<u16>,
     pub from: String,
     #[serde(default)]
     pub to: Vec<EmailRecipient>,
@@ -208,8 +209,16 @@ impl std::fmt::Debug for EmailConfig {
     }
 }
 
-fn default_smtp_port() -> u16 {
-    25
+impl EmailConfig {
+    /// The port to connect to: the one given, else the usual one for the TLS mode (25 plain,
+    /// 587 STARTTLS, 465 TLS), so that `tls = "tls"` alone does not knock on port 25.
+    pub fn port(&self) -> u16 {
+        self.smtp_port.unwrap_or(match self.tls {
+            SmtpTls::None => 25,
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+        })
+    }
 }
 
 /// `[[notify.email.to]]`.
@@ -565,7 +574,7 @@ mod tests {
             Some(Path::new("/etc/setguard/studio-ca.pem"))
         );
         let email = c.notify.email.as_ref().unwrap();
-        assert_eq!((email.smtp_port, email.to.len()), (587, 2));
+        assert_eq!((email.port(), email.to.len()), (587, 2));
         assert_eq!(email.tls, SmtpTls::Starttls);
         assert_eq!(email.password.as_deref(), Some("hunter2 but longer"));
         let debug = format!("{c:?}");
@@ -651,9 +660,18 @@ mod tests {
     fn smtp_defaults_to_plain_as_before_and_takes_starttls_or_tls() {
         let e = load_notify(MAIL, &[]).unwrap().notify.email.unwrap();
         assert_eq!(
-            (e.tls, e.smtp_port, e.username, e.password),
+            (e.tls, e.port(), e.username, e.password),
             (SmtpTls::None, 25, None, None)
         );
+        // Unless given, the port follows the TLS mode; given, it is kept.
+        for (word, port) in [("starttls", 587), ("tls", 465)] {
+            let toml = format!("{MAIL}tls = \"{word}\"\n");
+            let e = load_notify(&toml, &[]).unwrap().notify.email.unwrap();
+            assert_eq!(e.port(), port, "tls = {word:?}");
+            let toml = format!("{MAIL}tls = \"{word}\"\nsmtp_port = 2525\n");
+            let e = load_notify(&toml, &[]).unwrap().notify.email.unwrap();
+            assert_eq!(e.port(), 2525, "tls = {word:?} and a port");
+        }
         for (word, tls) in [("starttls", SmtpTls::Starttls), ("tls", SmtpTls::Tls)] {
             let toml = format!(
                 "{MAIL}tls = \"{word}\"\nsmtp_port = 465\nusername = \"sg\"\npassword = \"pw\"\nca_file = \"/ca.pem\"\n"

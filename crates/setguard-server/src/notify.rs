@@ -481,7 +481,7 @@ impl Notifier {
             // (`Tls::Required`, not `Opportunistic`), so a server without it fails the delivery
             // rather than getting the mail and a login in clear.
             let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&e.smtp_host)
-                .port(e.smtp_port)
+                .port(e.port())
                 .timeout(Some(Timing::default().timeout));
             if e.tls != SmtpTls::None {
                 let mut params = TlsParameters::builder(e.smtp_host.clone());

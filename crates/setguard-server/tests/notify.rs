@@ -608,7 +608,7 @@ async fn an_anonymous_concern_escalates_to_webhook_and_email_naming_no_one() {
         webhook: vec![webhook(&url)],
         email: Some(EmailConfig {
             smtp_host: smtp.ip().to_string(),
-            smtp_port: smtp.port(),
+            smtp_port: Some(smtp.port()),
             from: "setguard@studio.example".to_owned(),
             to: vec![EmailRecipient {
                 role: RecipientRole::UnionRepresentative,
@@ -697,7 +697,7 @@ async fn email_over_tls(mode: SinkTls, trust_the_ca: bool) -> (Vec<DeliveryAttem
         webhook: vec![],
         email: Some(EmailConfig {
             smtp_host: smtp.ip().to_string(),
-            smtp_port: smtp.port(),
+            smtp_port: Some(smtp.port()),
             from: "setguard@studio.example".to_owned(),
             to: vec![EmailRecipient {
                 role: RecipientRole::ComplianceContact,
