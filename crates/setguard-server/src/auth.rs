@@ -11,6 +11,7 @@ use crate::live::Caller;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
 use setguard_core::{PersonId, ProductionId};
+use std::sync::Arc;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "setguard_session";
@@ -20,7 +21,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The signed-in account of a request, and how it proved it.
 #[derive(Debug, Clone)]
 pub struct Signed {
-    pub session: Session,
+    pub session: Arc<Session>,
     /// By cookie (a browser, which sends it to any site's request: CSRF must be checked) or by
     /// bearer token (a program, which sends it only where it means to).
     pub by_cookie: bool,
@@ -49,19 +50,23 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 }
 
 /// The token a request carries: a bearer token, else the session cookie.
-fn token(headers: &HeaderMap) -> Option<(String, bool)> {
+fn token(headers: &HeaderMap) -> Option<(&str, bool)> {
     if let Some(v) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         && let Some(t) = v.strip_prefix("Bearer ")
     {
-        return Some((t.trim().to_owned(), false));
+        return Some((t.trim(), false));
     }
-    cookie(headers, COOKIE).map(|t| (t, true))
+    cookie_in(headers, COOKIE).map(|t| (t, true))
 }
 
 /// One cookie's value from the request's `Cookie` headers.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    cookie_in(headers, name).map(str::to_owned)
+}
+
+fn cookie_in<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -69,7 +74,7 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+        .map(|(_, v)| v)
 }
 
 /// Looks the request's session up; `None` when it carries none or it has expired.
@@ -78,12 +83,15 @@ async fn lookup(parts: &Parts, accounts: &Accounts) -> Result<Option<Signed>, Ap
         return Ok(None);
     };
     let now = chrono::Utc::now().timestamp();
-    if let Some(session) = accounts.recent_session(&token, now) {
+    if let Some(session) = accounts.recent_session(token, now) {
         return Ok(Some(Signed { session, by_cookie }));
     }
-    let accounts = accounts.clone();
+    let (accounts, token) = (accounts.clone(), token.to_owned());
     let session = blocking(move || accounts.session(&token, now)).await?;
-    Ok(session.map(|session| Signed { session, by_cookie }))
+    Ok(session.map(|session| Signed {
+        session: Arc::new(session),
+        by_cookie,
+    }))
 }
 
 /// Runs account work (argon2, the account store) off the async threads.

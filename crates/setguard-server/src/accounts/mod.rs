@@ -104,7 +104,8 @@ const RECENT_MAX: usize = 10_000;
 #[derive(Debug, Default)]
 struct Recent {
     /// By the token's SHA-256.
-    sessions: HashMap<[u8; 32], (Session, Instant)>,
+    /// Shared with the requests that use them: a request's session costs no copy.
+    sessions: HashMap<[u8; 32], (Arc<Session>, Instant)>,
     /// By account, then production: looked up without building a key.
     links: HashMap<String, HashMap<String, (Option<String>, Instant)>>,
 }
@@ -328,9 +329,10 @@ impl Accounts {
                 if recent.sessions.len() >= RECENT_MAX {
                     recent.sessions.clear();
                 }
-                recent
-                    .sessions
-                    .insert(secrets::digest_bytes(token), (s.clone(), Instant::now()));
+                recent.sessions.insert(
+                    secrets::digest_bytes(token),
+                    (Arc::new(s.clone()), Instant::now()),
+                );
             }
             None => {
                 recent.sessions.remove(&secrets::digest_bytes(token));
@@ -341,7 +343,7 @@ impl Accounts {
 
     /// The session for a token if it was read from the store a moment ago and has not expired:
     /// answered from memory, without blocking. `None` means "ask [`Accounts::session`]".
-    pub fn recent_session(&self, token: &str, now_unix: i64) -> Option<Session> {
+    pub fn recent_session(&self, token: &str, now_unix: i64) -> Option<Arc<Session>> {
         if !secrets::is_token(token) {
             return None;
         }
