@@ -7,7 +7,7 @@
 use crate::accounts::Accounts;
 use crate::clock::local_now;
 use crate::live::{LiveError, Productions};
-use setguard_core::{Command, PersonId, ProductionId};
+use setguard_core::{At, Command, PersonId, ProductionId};
 
 /// The demo production's id.
 pub const DEMO: &str = "dusty-creek";
@@ -176,14 +176,17 @@ pub async fn accounts(accounts: &Accounts) -> anyhow::Result<()> {
 /// Loads the demo production unless the ledger already holds it. Its day ends a minute before
 /// now on the production's clock.
 pub async fn load_if_absent(productions: &Productions) -> Result<bool, LiveError> {
+    load_if_absent_at(productions, local_now(ZONE)).await
+}
+
+/// [`load_if_absent`] with the production's clock reading `now`.
+pub async fn load_if_absent_at(productions: &Productions, now: At) -> Result<bool, LiveError> {
     let id = ProductionId::parse(DEMO).map_err(|e| LiveError::Internal(e.to_string()))?;
     if productions.ids().await?.contains(&id) {
         return Ok(false);
     }
-    let now = local_now(ZONE);
     let minutes = u32::try_from(DAY.len() + 2).unwrap_or(60);
-    let mut at =
-        setguard_core::At::from_naive(now.naive() - chrono::Duration::minutes(i64::from(minutes)));
+    let mut at = At::from_naive(now.naive() - chrono::Duration::minutes(i64::from(minutes)));
     let open = Command::OpenProduction {
         id: id.clone(),
         name: "Dusty Creek (demo)".to_owned(),
@@ -191,7 +194,16 @@ pub async fn load_if_absent(productions: &Productions) -> Result<bool, LiveError
         timezone: ZONE.to_owned(),
     };
     productions.open(&id, open, at).await?;
-    let today = at.date().to_string();
+    // The shooting day is the date the day is started on, which is not the opening's when the
+    // demo is loaded just after midnight: the scene is scheduled for that date.
+    let started = DAY
+        .iter()
+        .position(|(_, json)| json.contains(r#""do":"start-day""#))
+        .map_or(0, |i| i + 1);
+    let today = at
+        .plus_minutes(u32::try_from(started).unwrap_or(0))
+        .date()
+        .to_string();
     for (by, json) in DAY {
         at = at.plus_minutes(1);
         let json = json.replace("{today}", &today);

@@ -18,6 +18,25 @@ fn person(id: &str) -> Option<PersonId> {
     Some(PersonId::parse(id).expect("id"))
 }
 
+/// The demo's day takes about 40 minutes up to now: loaded just after midnight on the
+/// production's clock, it starts the evening before, and is still recorded whole, whether
+/// midnight falls before the day is started or after.
+#[tokio::test]
+async fn the_demo_loads_just_after_midnight() {
+    for clock in ["00:05", "00:20", "00:39", "23:59"] {
+        let s = server();
+        let now = At::from_naive(
+            chrono::NaiveDateTime::parse_from_str(&format!("2026-03-01 {clock}"), "%Y-%m-%d %H:%M")
+                .expect("a time"),
+        );
+        let loaded = demo::load_if_absent_at(&s.productions, now).await;
+        assert!(
+            matches!(loaded, Ok(true)),
+            "the demo loaded at {clock}: {loaded:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_demo_day_is_recorded_under_the_rules_and_shown_on_the_board() {
     let s = server();
