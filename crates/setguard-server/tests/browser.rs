@@ -595,7 +595,7 @@ async fn the_board_changes_live_when_someone_else_acts() {
     let given = Instant::now();
 
     let mut seen = None;
-    while given.elapsed() < Duration::from_secs(3) {
+    while given.elapsed() < PATIENCE {
         if b.text_now(colt2).await.as_deref() == Some("IN STORAGE") {
             seen = Some(given.elapsed());
             break;
@@ -605,7 +605,7 @@ async fn the_board_changes_live_when_someone_else_acts() {
     let Some(seen) = seen else {
         b.shot("not-updated").await;
         panic!(
-            "the board did not show colt-2 IN STORAGE within 3 s: {:?}",
+            "the board did not show colt-2 IN STORAGE within {PATIENCE:?}: {:?}",
             b.text_now(colt2).await
         );
     };
