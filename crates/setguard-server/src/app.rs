@@ -11,6 +11,7 @@ use crate::web::{concern, console, dashboard, history, meeting, pages, safety};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use setguard_ledger::{NodeKey, Store};
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,6 +111,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    // Answers and the board's server-sent events are small writes: without TCP_NODELAY, one
+    // sent before the last is acknowledged waits for that ACK (a delayed ACK, on a ranch's
+    // cellular link, is tens of milliseconds or more).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY could not be set on a connection");
+        }
+    });
     println!("setguard is serving http://{addr}/");
     println!("  ledger {}", place(&config.db));
     println!(
