@@ -50,8 +50,8 @@ tick_seconds = 5
 #
 # Email, through an SMTP server, to each address listed. tls is "none" (plain SMTP, to a relay
 # on this machine or the studio's network; the default), "starttls" (usually port 587) or "tls"
-# (usually port 465); smtp_port, unless given, is 25, 587 or 465 to match. A login (username, and password or
-# password_env) is sent only over TLS. ca_file: as for a webhook.
+# (usually port 465); smtp_port, unless given, is 25, 587 or 465 to match. A login (username,
+# and password or password_env) is sent only over TLS. ca_file: as for a webhook.
 # [notify.email]
 # smtp_host = "smtp.studio.example"
 # smtp_port = 587

@@ -103,8 +103,8 @@ const RECENT_MAX: usize = 10_000;
 /// commands does not cost two reads of the account store per request.
 #[derive(Debug, Default)]
 struct Recent {
-    /// By the token's SHA-256.
-    /// Shared with the requests that use them: a request's session costs no copy.
+    /// By the token's SHA-256; each shared with the requests that use it, so that a request's
+    /// session costs no copy.
     sessions: HashMap<[u8; 32], (Arc<Session>, Instant)>,
     /// By account, then production: looked up without building a key.
     links: HashMap<String, HashMap<String, (Option<String>, Instant)>>,
@@ -323,19 +323,19 @@ impl Accounts {
             csrf: s.csrf,
             expires_unix: s.expires_unix,
         });
+        let key = secrets::digest_bytes(token);
         let mut recent = self.recent();
         match &found {
             Some(s) => {
                 if recent.sessions.len() >= RECENT_MAX {
                     recent.sessions.clear();
                 }
-                recent.sessions.insert(
-                    secrets::digest_bytes(token),
-                    (Arc::new(s.clone()), Instant::now()),
-                );
+                recent
+                    .sessions
+                    .insert(key, (Arc::new(s.clone()), Instant::now()));
             }
             None => {
-                recent.sessions.remove(&secrets::digest_bytes(token));
+                recent.sessions.remove(&key);
             }
         }
         Ok(found)
